@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages esp-live's tests use (run as root, or it uses sudo):
+#   socat            pseudo-terminal pairs for the serial device simulator
+#   sox, espeak-ng   make and measure test audio; the codec interop reference
+#   alsa-utils, libasound2-dev   real ALSA for local audio (and to build `speaker`)
+#   udev             `udevadm`, which serialport uses to list USB ports
+#   gcc, clang       host-built firmware core tests (ASan/UBSan) and its fuzz target
+#   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf, qemu-system-misc
+#                    the firmware core cross-compiled for a 32-bit RISC-V (ESP32-C6 ISA) and run under QEMU
+set -euo pipefail
+packages=(socat sox libsox-fmt-all espeak-ng alsa-utils libasound2-dev udev gcc clang
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "system packages ready: ${packages[*]}"

@@ -1,0 +1,136 @@
+/** Device wire protocol v1: message types and constants. The spec is firmware/PROTOCOL.md. */
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_MESSAGE_BYTES = 2048;
+export const MIN_MESSAGE_BYTES = 256;
+
+export const SampleFormat = { S16LE: 1, U8: 2 } as const;
+export const Codec = { PCM: 0, ULAW: 1, ALAW: 2, IMA_ADPCM: 3 } as const;
+export type CodecId = (typeof Codec)[keyof typeof Codec];
+export const Feature = { BUTTON: 1, LED: 2, VOLUME: 4, BATTERY: 8, CAMERA: 16, AEC: 32 } as const;
+export const AssistantState = { IDLE: 0, LISTENING: 1, THINKING: 2, SPEAKING: 3, ERROR: 4, CONNECTING: 5 } as const;
+export const DeviceEvent = { BUTTON_DOWN: 1, BUTTON_UP: 2 } as const;
+export const LogLevel = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 } as const;
+export const GoodbyeReason = { SHUTDOWN: 0, RESTARTING: 1, ERROR: 2, VERSION_MISMATCH: 3, UNAUTHORISED: 4 } as const;
+export const ErrorCode = {
+  VERSION_MISMATCH: 1,
+  BAD_MESSAGE: 2,
+  UNSUPPORTED_FORMAT: 3,
+  BUFFER_OVERFLOW: 4,
+  CONFIG_INVALID: 5,
+  TOOL_UNKNOWN: 6,
+  NOT_READY: 7,
+  INTERNAL: 8,
+} as const;
+export const ConfigKey = { WIFI_SSID: 1, WIFI_PASSWORD: 2, HOST_URL: 3, DEVICE_TOKEN: 4, DEVICE_NAME: 5 } as const;
+export const ConfigFlag = { SET: 1, SECRET: 2 } as const;
+
+/** The wire type byte of each message. */
+export const MessageType = {
+  hello: 0x01,
+  tool: 0x02,
+  welcome: 0x03,
+  helloRequest: 0x04,
+  audioIn: 0x10,
+  audioOut: 0x11,
+  credit: 0x12,
+  flush: 0x20,
+  setVolume: 0x21,
+  state: 0x22,
+  event: 0x23,
+  toolCall: 0x30,
+  toolResult: 0x31,
+  ping: 0x40,
+  pong: 0x41,
+  log: 0x50,
+  error: 0x51,
+  goodbye: 0x52,
+  configSet: 0x60,
+  configGet: 0x61,
+  configReport: 0x62,
+} as const;
+
+export interface AudioFormat {
+  sampleRateHz: number;
+  sampleFormat: number;
+  channels: number;
+  /** Bit mask: bit `1 << codecId` for each codec the device handles in this direction. */
+  codecs: number;
+}
+
+export interface Hello {
+  type: 'hello';
+  protocolVersion: number;
+  features: number;
+  playbackBufferSamples: number;
+  maxMessageBytes: number;
+  mic: AudioFormat;
+  speaker: AudioFormat;
+  toolCount: number;
+  deviceId: string;
+  name: string;
+  firmwareVersion: string;
+}
+export interface Tool { type: 'tool'; index: number; name: string; description: string; parametersSchema: string }
+export interface Welcome {
+  type: 'welcome';
+  protocolVersion: number;
+  sessionId: number;
+  features: number;
+  micCodec: number;
+  speakerCodec: number;
+  frameMs: number;
+}
+export interface HelloRequest { type: 'helloRequest' }
+export interface AudioIn { type: 'audioIn'; seq: number; captureTimeUs: number; payload: Uint8Array }
+export interface AudioOut { type: 'audioOut'; seq: number; generation: number; payload: Uint8Array }
+export interface Credit {
+  type: 'credit';
+  generation: number;
+  releasedSamples: number;
+  playedSamples: number;
+  bufferedSamples: number;
+  underruns: number;
+  overflows: number;
+  staleFrames: number;
+}
+export interface Flush { type: 'flush'; generation: number }
+export interface SetVolume { type: 'setVolume'; volumePercent: number }
+export interface State { type: 'state'; state: number }
+export interface Event { type: 'event'; event: number; timeUs: number }
+export interface ToolCall { type: 'toolCall'; callId: number; name: string; argsJson: string }
+export interface ToolResult { type: 'toolResult'; callId: number; status: number; resultJson: string }
+export interface Ping { type: 'ping'; nonce: number; timeUs: number }
+export interface Pong { type: 'pong'; nonce: number; pingTimeUs: number; timeUs: number }
+export interface Log { type: 'log'; level: number; text: string }
+export interface ErrorMessage { type: 'error'; code: number; message: string }
+export interface Goodbye { type: 'goodbye'; reason: number }
+export interface ConfigSet { type: 'configSet'; key: number; value: string }
+export interface ConfigGet { type: 'configGet' }
+export interface ConfigEntry { key: number; flags: number; value: string }
+export interface ConfigReport { type: 'configReport'; entries: ConfigEntry[] }
+
+export type Message =
+  | Hello
+  | Tool
+  | Welcome
+  | HelloRequest
+  | AudioIn
+  | AudioOut
+  | Credit
+  | Flush
+  | SetVolume
+  | State
+  | Event
+  | ToolCall
+  | ToolResult
+  | Ping
+  | Pong
+  | Log
+  | ErrorMessage
+  | Goodbye
+  | ConfigSet
+  | ConfigGet
+  | ConfigReport;
+
+export type MessageName = Message['type'];
