@@ -1,0 +1,114 @@
+/**
+ * The resampler's inner loop as a tiny WebAssembly module using 128-bit SIMD (four f32 lanes),
+ * assembled here byte by byte so there is no build step and no binary in the repository.
+ * Equivalent TypeScript: `Resampler.runScalar`. Returns undefined where WebAssembly SIMD is
+ * unavailable, and the resampler falls back to TypeScript.
+ *
+ * run(c, x, advance, nextPhase, out, taps, need, end, phase, limit) → outputs written; stores
+ * the new `need` at address 0 and `phase` at address 4. `taps` must be a multiple of 4.
+ */
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+// Local indices: the ten parameters, then five i32 and one v128 local.
+const [C, X, ADV, NPH, OUT, TAPS, NEED, END, PHASE, LIMIT, N, BASE, CB, K, KEND, ACC] = Array.from({ length: 16 }, (_, i) => i);
+
+const get = (i: number) => [0x20, i];
+const set = (i: number) => [0x21, i];
+const tee = (i: number) => [0x22, i];
+const i32 = (v: number) => [0x41, ...sleb(v)];
+const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, GE_S = 0x4e, LT_S = 0x48;
+const lane = (l: number) => [...get(ACC), ...simd(0x1f, l), 0xbb]; // f32x4.extract_lane l; f64.promote_f32
+
+function uleb(v: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v) byte |= 0x80;
+    out.push(byte);
+  } while (v);
+  return out;
+}
+
+function sleb(v: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) return [...out, byte];
+    out.push(byte | 0x80);
+  }
+}
+
+const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
+const name = (s: string) => [s.length, ...Buffer.from(s)];
+
+function body(): number[] {
+  const code = [
+    ...get(TAPS), ...i32(2), SHL, ...set(KEND),
+    0x02, 0x40, // block
+    0x03, 0x40, //   loop (one output per turn)
+    ...get(NEED), ...get(END), GE_S, 0x0d, 1,
+    ...get(N), ...get(LIMIT), GE_S, 0x0d, 1,
+    ...get(X), ...get(NEED), ...get(TAPS), SUB, ...i32(1), ADD, ...i32(2), SHL, ADD, ...set(BASE),
+    ...get(C), ...get(PHASE), ...get(KEND), MUL, ADD, ...set(CB),
+    ...i32(0), ...simd(0x11), ...set(ACC), // i32x4.splat 0 (all bits zero is 0.0f)
+    ...i32(0), ...set(K),
+    0x03, 0x40, //     loop (four taps per turn)
+    ...get(ACC),
+    ...get(CB), ...get(K), ADD, ...simd(0x00, 2, 0), // v128.load
+    ...get(BASE), ...get(K), ADD, ...simd(0x00, 2, 0),
+    ...simd(0xe6), ...simd(0xe4), ...set(ACC), // f32x4.mul, f32x4.add
+    ...get(K), ...i32(16), ADD, ...tee(K), ...get(KEND), LT_S, 0x0d, 0,
+    0x0b,
+    ...get(OUT), ...get(N), ...i32(2), SHL, ADD,
+    ...lane(0), ...lane(1), 0xa0, ...lane(2), ...lane(3), 0xa0, 0xa0, 0xb6, // f64 sums, f32.demote_f64
+    0x38, 2, 0, // f32.store
+    ...get(N), ...i32(1), ADD, ...set(N),
+    ...get(NEED), ...get(ADV), ...get(PHASE), ...i32(2), SHL, ADD, 0x28, 2, 0, ADD, ...set(NEED),
+    ...get(NPH), ...get(PHASE), ...i32(2), SHL, ADD, 0x28, 2, 0, ...set(PHASE),
+    0x0c, 0, // br 0
+    0x0b,
+    0x0b,
+    ...i32(0), ...get(NEED), 0x36, 2, 0,
+    ...i32(4), ...get(PHASE), 0x36, 2, 0,
+    ...get(N),
+    0x0b,
+  ];
+  const locals = [2, 5, I32, 1, V128];
+  return [...uleb(locals.length + code.length), ...locals, ...code];
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 10, ...new Array(10).fill(I32), 1, I32]),
+    ...section(3, [1, 0]),
+    ...section(5, [1, 0x00, 1]),
+    ...section(7, [2, ...name('memory'), 0x02, 0, ...name('run'), 0x00, 0]),
+    ...section(10, [1, ...body()]),
+  ]);
+}
+
+export type SimdRun = (c: number, x: number, adv: number, nph: number, out: number, taps: number, need: number, end: number, phase: number, limit: number) => number;
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** A fresh instance with `bytes` of memory, or undefined without WebAssembly SIMD. */
+export function instantiateSimd(bytes: number): { memory: WebAssembly.Memory; run: SimdRun } | undefined {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(moduleBytes());
+    } catch {
+      compiled = null; // no SIMD support in this runtime: the TypeScript loop is used instead
+    }
+  }
+  if (!compiled) return undefined;
+  const instance = new WebAssembly.Instance(compiled);
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  const pages = Math.ceil(bytes / 65536);
+  if (pages > 1) memory.grow(pages - 1);
+  return { memory, run: instance.exports.run as SimdRun };
+}
