@@ -5,13 +5,13 @@
  * unavailable, and the resampler falls back to TypeScript.
  *
  * run(c, x, advance, nextPhase, out, taps, need, end, phase, limit) → outputs written; stores
- * the new `need` at address 0 and `phase` at address 4. `taps` must be a multiple of 4.
+ * the new `need` at address 0 and `phase` at address 4. `taps` must be a multiple of 8.
  */
 
 const I32 = 0x7f;
 const V128 = 0x7b;
 // Local indices: the ten parameters, then five i32 and one v128 local.
-const [C, X, ADV, NPH, OUT, TAPS, NEED, END, PHASE, LIMIT, N, BASE, CB, K, KEND, ACC] = Array.from({ length: 16 }, (_, i) => i);
+const [C, X, ADV, NPH, OUT, TAPS, NEED, END, PHASE, LIMIT, N, BASE, CB, K, KEND, ACC, ACC2] = Array.from({ length: 17 }, (_, i) => i);
 
 const get = (i: number) => [0x20, i];
 const set = (i: number) => [0x21, i];
@@ -54,15 +54,20 @@ function body(): number[] {
     ...get(N), ...get(LIMIT), GE_S, 0x0d, 1,
     ...get(X), ...get(NEED), ...get(TAPS), SUB, ...i32(1), ADD, ...i32(2), SHL, ADD, ...set(BASE),
     ...get(C), ...get(PHASE), ...get(KEND), MUL, ADD, ...set(CB),
-    ...i32(0), ...simd(0x11), ...set(ACC), // i32x4.splat 0 (all bits zero is 0.0f)
+    ...i32(0), ...simd(0x11), ...tee(ACC), ...set(ACC2), // i32x4.splat 0 (all bits zero is 0.0f)
     ...i32(0), ...set(K),
-    0x03, 0x40, //     loop (four taps per turn)
+    0x03, 0x40, //     loop (eight taps per turn, two accumulators)
     ...get(ACC),
     ...get(CB), ...get(K), ADD, ...simd(0x00, 2, 0), // v128.load
     ...get(BASE), ...get(K), ADD, ...simd(0x00, 2, 0),
     ...simd(0xe6), ...simd(0xe4), ...set(ACC), // f32x4.mul, f32x4.add
-    ...get(K), ...i32(16), ADD, ...tee(K), ...get(KEND), LT_S, 0x0d, 0,
+    ...get(ACC2),
+    ...get(CB), ...get(K), ADD, ...simd(0x00, 2, 16),
+    ...get(BASE), ...get(K), ADD, ...simd(0x00, 2, 16),
+    ...simd(0xe6), ...simd(0xe4), ...set(ACC2),
+    ...get(K), ...i32(32), ADD, ...tee(K), ...get(KEND), LT_S, 0x0d, 0,
     0x0b,
+    ...get(ACC), ...get(ACC2), ...simd(0xe4), ...set(ACC),
     ...get(OUT), ...get(N), ...i32(2), SHL, ADD,
     ...lane(0), ...lane(1), 0xa0, ...lane(2), ...lane(3), 0xa0, 0xa0, 0xb6, // f64 sums, f32.demote_f64
     0x38, 2, 0, // f32.store
@@ -77,7 +82,7 @@ function body(): number[] {
     ...get(N),
     0x0b,
   ];
-  const locals = [2, 5, I32, 1, V128];
+  const locals = [2, 5, I32, 2, V128];
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
