@@ -1,8 +1,12 @@
-/** `npm run bench`: every benchmark, each printing its own table. */
+/** `npm run bench [section …]`: every benchmark, each printing its own table. */
+import { benchCodecs } from './codecs.js';
+import { benchResampler } from './resampler.js';
 import { benchSerialDecoder } from './serialDecoder.js';
 
 const sections: Record<string, () => Promise<void>> = {
   serial: benchSerialDecoder,
+  resampler: benchResampler,
+  codecs: benchCodecs,
 };
 
 const only = process.argv.slice(2);

@@ -8,7 +8,7 @@ export function printTable(title: string, header: string[], rows: (string | numb
 }
 
 /** Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns the best time of one run in ms. */
-export async function bestTimeMs(fn: () => void | Promise<void>, ms = 1500): Promise<number> {
+export async function bestTimeMs(fn: () => unknown, ms = 1500): Promise<number> {
   for (let i = 0; i < 3; i++) await fn();
   let best = Infinity;
   const until = performance.now() + ms;

@@ -5,9 +5,10 @@ import { decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw } from '../src/audio/g
 import { decodeImaBlock, imaBlockSamples, ImaAdpcmEncoder } from '../src/audio/imaAdpcm.js';
 import { snrDb } from '../src/audio/measure.js';
 import { parseWav, WavFormat, writeWavImaAdpcm, writeWavS16 } from '../src/audio/wav.js';
-import { sox, soxDecodeToS16, speech, tmp, writeTmp } from './helpers/audioFiles.js';
+import { synthesizeSpeech } from '../src/audio/speech.js';
+import { sox, soxDecodeToS16, tmp, writeTmp } from './helpers/audioFiles.js';
 
-const voice = speech('Turn on the kitchen light and set the volume to seven.', 8000);
+const voice = await synthesizeSpeech('Turn on the kitchen light and set the volume to seven.', 8000);
 const sweep = (() => {
   const out = new Int16Array(16000);
   for (let i = 0, phase = 0; i < out.length; i++) {

@@ -44,22 +44,22 @@ export function alawToLinear(byte: number): number {
 const MULAW_DECODE = Int16Array.from({ length: 256 }, (_, b) => mulawToLinear(b));
 const ALAW_DECODE = Int16Array.from({ length: 256 }, (_, b) => alawToLinear(b));
 
-export function encodeMulaw(input: Int16Array, out = new Uint8Array(input.length)): Uint8Array {
+export function encodeMulaw(input: Int16Array, out: Uint8Array = new Uint8Array(input.length)): Uint8Array {
   for (let i = 0; i < input.length; i++) out[i] = linearToMulaw(input[i]);
   return out;
 }
 
-export function decodeMulaw(input: Uint8Array, out = new Int16Array(input.length)): Int16Array {
+export function decodeMulaw(input: Uint8Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
   for (let i = 0; i < input.length; i++) out[i] = MULAW_DECODE[input[i]];
   return out;
 }
 
-export function encodeAlaw(input: Int16Array, out = new Uint8Array(input.length)): Uint8Array {
+export function encodeAlaw(input: Int16Array, out: Uint8Array = new Uint8Array(input.length)): Uint8Array {
   for (let i = 0; i < input.length; i++) out[i] = linearToAlaw(input[i]);
   return out;
 }
 
-export function decodeAlaw(input: Uint8Array, out = new Int16Array(input.length)): Int16Array {
+export function decodeAlaw(input: Uint8Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
   for (let i = 0; i < input.length; i++) out[i] = ALAW_DECODE[input[i]];
   return out;
 }

@@ -83,7 +83,7 @@ export class ImaAdpcmEncoder {
   private index = 0;
 
   /** Encodes `input` as one block; a block holds an odd number of samples (321 for 20 ms at 16 kHz). */
-  encodeBlock(input: Int16Array, out = new Uint8Array(imaBlockBytes(input.length))): Uint8Array {
+  encodeBlock(input: Int16Array, out: Uint8Array = new Uint8Array(imaBlockBytes(input.length))): Uint8Array {
     if (input.length % 2 === 0) throw new RangeError(`an IMA ADPCM block holds an odd number of samples, got ${input.length}`);
     const state: State = { predictor: input[0], index: this.index };
     out[0] = input[0] & 0xff;

@@ -171,6 +171,10 @@ export class Resampler {
       output.set(input);
       return input.length;
     }
+    if (input.length <= SLICE_SAMPLES) {
+      this.append(input); // the usual case: one 20 ms chunk, no views made
+      return this.run(output, 0, Infinity);
+    }
     let written = 0;
     for (let at = 0; at < input.length; at += SLICE_SAMPLES) {
       this.append(input.subarray(at, at + SLICE_SAMPLES));

@@ -4,13 +4,13 @@
  */
 
 /** s16 → float in [−1, 1). */
-export function s16ToFloat(input: Int16Array, out = new Float32Array(input.length)): Float32Array {
+export function s16ToFloat(input: Int16Array, out: Float32Array = new Float32Array(input.length)): Float32Array {
   for (let i = 0; i < input.length; i++) out[i] = input[i] / 32768;
   return out;
 }
 
 /** float → s16, rounded and clamped. */
-export function floatToS16(input: Float32Array, out = new Int16Array(input.length)): Int16Array {
+export function floatToS16(input: Float32Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
   for (let i = 0; i < input.length; i++) {
     const v = Math.round(input[i] * 32768);
     out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
@@ -19,13 +19,13 @@ export function floatToS16(input: Float32Array, out = new Int16Array(input.lengt
 }
 
 /** Interleaved stereo → mono (mean of the two channels). */
-export function stereoToMono(input: Int16Array, out = new Int16Array(input.length >> 1)): Int16Array {
+export function stereoToMono(input: Int16Array, out: Int16Array = new Int16Array(input.length >> 1)): Int16Array {
   for (let i = 0; i < out.length; i++) out[i] = (input[2 * i] + input[2 * i + 1]) >> 1;
   return out;
 }
 
 /** Mono → interleaved stereo (both channels the same). */
-export function monoToStereo(input: Int16Array, out = new Int16Array(input.length * 2)): Int16Array {
+export function monoToStereo(input: Int16Array, out: Int16Array = new Int16Array(input.length * 2)): Int16Array {
   for (let i = 0; i < input.length; i++) out[2 * i] = out[2 * i + 1] = input[i];
   return out;
 }
@@ -47,7 +47,7 @@ const KNEE = 0.75;
  * approaches full scale without ever reaching it, so loud peaks round off instead of wrapping
  * or cracking.
  */
-export function applyGain(input: Int16Array, gain: number, out = new Int16Array(input.length)): Int16Array {
+export function applyGain(input: Int16Array, gain: number, out: Int16Array = new Int16Array(input.length)): Int16Array {
   const knee = KNEE * 32767;
   const room = 32767 - knee;
   for (let i = 0; i < input.length; i++) {
@@ -81,7 +81,7 @@ export class U8Ditherer {
     return this.state / 4294967296;
   }
 
-  convert(input: Int16Array, out = new Uint8Array(input.length)): Uint8Array {
+  convert(input: Int16Array, out: Uint8Array = new Uint8Array(input.length)): Uint8Array {
     for (let i = 0; i < input.length; i++) {
       const dither = this.random() - this.random(); // triangular, ±1 LSB of 8 bits
       const v = Math.round(input[i] / 256 + dither) + 128;
@@ -92,7 +92,7 @@ export class U8Ditherer {
 }
 
 /** s16 → unsigned 8-bit by plain rounding, no dither (for comparison; prefer U8Ditherer). */
-export function s16ToU8(input: Int16Array, out = new Uint8Array(input.length)): Uint8Array {
+export function s16ToU8(input: Int16Array, out: Uint8Array = new Uint8Array(input.length)): Uint8Array {
   for (let i = 0; i < input.length; i++) {
     const v = Math.round(input[i] / 256) + 128;
     out[i] = v > 255 ? 255 : v;
@@ -101,7 +101,7 @@ export function s16ToU8(input: Int16Array, out = new Uint8Array(input.length)): 
 }
 
 /** Unsigned 8-bit → s16. */
-export function u8ToS16(input: Uint8Array, out = new Int16Array(input.length)): Int16Array {
+export function u8ToS16(input: Uint8Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
   for (let i = 0; i < input.length; i++) out[i] = (input[i] - 128) << 8;
   return out;
 }
@@ -111,7 +111,7 @@ export function u8ToS16(input: Uint8Array, out = new Int16Array(input.length)): 
  * bits left-justified in a 32-bit slot; `gainBits` shifts left first (each bit is +6 dB, for
  * quiet microphones), then the top 16 bits are taken with rounding and clamping.
  */
-export function i2s32ToS16(input: Int32Array, gainBits = 0, out = new Int16Array(input.length)): Int16Array {
+export function i2s32ToS16(input: Int32Array, gainBits = 0, out: Int16Array = new Int16Array(input.length)): Int16Array {
   const scale = 2 ** (gainBits - 16);
   for (let i = 0; i < input.length; i++) {
     const v = Math.round(input[i] * scale);

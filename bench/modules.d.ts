@@ -1,0 +1,4 @@
+declare module '@echogarden/speex-resampler-wasm/simd' {
+  const factory: () => Promise<Record<string, any>>;
+  export default factory;
+}

@@ -1,0 +1,32 @@
+/**
+ * Synthesised speech from espeak-ng, for the offline demo, the simulator's default microphone
+ * input, tests and benchmarks. espeak-ng writes 22,050 Hz s16; our resampler converts it.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { EspLiveError } from '../errors.js';
+import { Resampler } from './resampler.js';
+import { parseWav, wavS16Samples } from './wav.js';
+
+const run = promisify(execFile);
+
+export async function synthesizeSpeech(text: string, sampleRateHz: number): Promise<Int16Array> {
+  let wav: Buffer;
+  try {
+    ({ stdout: wav } = await run('espeak-ng', ['--stdout', text], { encoding: 'buffer', maxBuffer: 64 << 20 }));
+  } catch (error) {
+    throw new EspLiveError('ESPEAK_MISSING', 'could not run espeak-ng to synthesise speech; install it (apt-get install espeak-ng)', { cause: error });
+  }
+  const info = parseWav(wav);
+  const samples = wavS16Samples(info);
+  if (info.sampleRateHz === sampleRateHz) return samples;
+  const resampler = new Resampler({ inRateHz: info.sampleRateHz, outRateHz: sampleRateHz });
+  const body = resampler.process(samples);
+  const tail = resampler.flush(samples);
+  // Drop the filter delay at the start so the speech starts where espeak-ng put it.
+  const skip = Math.round((resampler.delayInputSamples * sampleRateHz) / info.sampleRateHz);
+  const out = new Int16Array(body.length + tail.length);
+  out.set(body);
+  out.set(tail, body.length);
+  return out.subarray(skip);
+}
