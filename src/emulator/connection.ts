@@ -1,0 +1,417 @@
+/**
+ * One emulated Live API connection: the BidiGenerateContent protocol as the real service
+ * speaks it (see shared LIVE_API.md §2–§5). JSON goes out in binary frames like the service's.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket, RawData } from 'ws';
+import { EnergyVad } from '../audio/level.js';
+import { Resampler } from '../audio/resampler.js';
+import { modelConfigProblem } from '../live/models.js';
+import type { Conversation, ConversationStore } from './conversation.js';
+import { OUTPUT_RATE_HZ, planReply, type PersonaName, type Scenario } from './personas.js';
+
+export interface EmulatorFaults {
+  /** Close the connection this long after setup, with this code and reason. */
+  closeAt?: { ms: number; code: number; reason: string };
+  /** Never answer `setup` (the SDK then waits forever). */
+  silentSetup?: boolean;
+  /** Never answer a user turn; the socket stays open. */
+  stall?: boolean;
+  /** Send a frame that is not JSON this long after setup. */
+  malformedFrameAtMs?: number;
+}
+
+export interface ConnectionOptions {
+  persona: PersonaName;
+  scenario?: Scenario;
+  models: readonly string[];
+  connectionLifetimeMs: number;
+  goAwayLeadMs: number;
+  /** Audio is sent this many times faster than real time (below 1: slower than real time). */
+  realtimeFactor: number;
+  /** Audio sent at once before pacing starts. */
+  burstMs: number;
+  faults: EmulatorFaults;
+  log: (line: string) => void;
+}
+
+type Json = Record<string, any>;
+
+/** What an ephemeral token fixes: setup fields that override the client's, and admission. */
+export interface TokenConstraints {
+  setup?: Json;
+  fieldMask?: string[];
+  admit(resuming: boolean): boolean;
+}
+
+const CHUNK_MS = 40;
+const MAX_UTTERANCE_SAMPLES = 16000 * 30;
+const TOOL_TIMEOUT_MS = 30000;
+const PRE_ROLL_FRAMES = 10;
+const CANCELLED = Symbol('cancelled');
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function bad(code: number, reason: string): { code: number; reason: string } {
+  return { code, reason };
+}
+
+export class EmulatorConnection {
+  private conversation?: Conversation;
+  private setup?: Json;
+  private vad?: EnergyVad;
+  private manualActivity = false;
+  private interruptible = true;
+  private capturing = false;
+  private utterance: Int16Array[] = [];
+  private utteranceSamples = 0;
+  private readonly preRoll: Int16Array[] = [];
+  private frame = new Int16Array(320);
+  private frameFill = 0;
+  private inputResampler?: Resampler;
+  private responding = false;
+  private generation = 0;
+  private pendingTool?: { id: string; resolve: (result: unknown) => void };
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  readonly openedAt = Date.now();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly store: ConversationStore,
+    private readonly options: ConnectionOptions,
+    private readonly token?: TokenConstraints,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.dispose());
+    ws.on('error', () => this.dispose());
+  }
+
+  private send(message: Json): void {
+    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(Buffer.from(JSON.stringify(message)));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.options.log(`close ${code} ${reason}`);
+    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    this.dispose();
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.generation++;
+    for (const t of this.timers) clearTimeout(t);
+    this.pendingTool?.resolve(CANCELLED);
+    if (this.conversation) this.conversation.connected = false;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    this.timers.push(setTimeout(fn, ms));
+  }
+
+  private onMessage(data: RawData, _isBinary: boolean): void {
+    let message: Json;
+    try {
+      message = JSON.parse(data.toString());
+      if (typeof message !== 'object' || message === null) throw new Error('not an object');
+    } catch {
+      this.close(1007, 'Invalid JSON payload received. Unexpected token.');
+      return;
+    }
+    if (!this.setup) {
+      if (!message.setup) return this.close(1007, 'Request contains an invalid argument.');
+      return this.onSetup(message.setup);
+    }
+    if (message.realtimeInput) this.onRealtimeInput(message.realtimeInput);
+    else if (message.clientContent) this.onClientContent(message.clientContent);
+    else if (message.toolResponse) this.onToolResponse(message.toolResponse);
+    else if (message.contextUpdate) this.onContextUpdate(message.contextUpdate);
+    else if (message.setup) this.close(1007, 'Request contains an invalid argument.');
+  }
+
+  private onSetup(clientSetup: Json): void {
+    const setup = this.applyConstraints(clientSetup);
+    this.setup = setup;
+    const problem = this.checkSetup(setup);
+    if (problem) return this.close(problem.code, problem.reason);
+    const handle = setup.sessionResumption?.handle;
+    if (this.token && !this.token.admit(Boolean(handle))) return this.close(1007, 'API key not valid. Please pass a valid API key.');
+    if (handle) {
+      const resumed = this.store.resume(handle);
+      if (!resumed) return this.close(1008, 'Session resumption handle is invalid or has expired.');
+      if (resumed.connected) return this.close(1011, 'Session is already in use by another connection.');
+      this.conversation = resumed;
+    } else {
+      this.conversation = this.store.create();
+    }
+    this.conversation.connected = true;
+    const instruction = setup.systemInstruction?.parts?.map((p: Json) => p.text ?? '').join('') ?? '';
+    if (instruction) this.conversation.systemInstruction = instruction;
+    this.configureActivityDetection(setup.realtimeInputConfig ?? {});
+    this.options.log(`setup model=${setup.model} conversation=${this.conversation.id}${handle ? ' (resumed)' : ''}`);
+    if (this.options.faults.silentSetup) return;
+    this.send({ setupComplete: {} });
+    this.scheduleLifetime();
+  }
+
+  private applyConstraints(clientSetup: Json): Json {
+    if (!this.token?.setup) return clientSetup;
+    const { setup, fieldMask } = this.token;
+    if (!fieldMask?.length) return { ...clientSetup, ...setup, sessionResumption: clientSetup.sessionResumption ?? setup.sessionResumption };
+    const merged = { ...clientSetup };
+    for (const field of fieldMask) if (field in setup) merged[field] = setup[field];
+    return merged;
+  }
+
+  private checkSetup(setup: Json): { code: number; reason: string } | undefined {
+    const model = String(setup.model ?? '').replace(/^models\//, '');
+    if (!this.options.models.includes(model)) {
+      return bad(1008, `models/${model} is not found for API version v1beta, or is not supported for bidiGenerateContent. Call ListModels to see the list of available models and their supported methods.`);
+    }
+    const problem = modelConfigProblem(model, {
+      thinking: setup.generationConfig?.thinkingConfig !== undefined,
+      affectiveDialog: setup.generationConfig?.enableAffectiveDialog,
+      proactiveAudio: setup.proactivity?.proactiveAudio,
+    });
+    if (problem) return bad(1007, 'Request contains an invalid argument.');
+    const modalities: string[] = setup.generationConfig?.responseModalities ?? ['AUDIO'];
+    if (!modalities.includes('AUDIO')) return bad(1007, 'Cannot extract voices from a non-audio request.');
+    if (modalities.length > 1) return bad(1007, 'Request contains an invalid argument.');
+    return undefined;
+  }
+
+  private configureActivityDetection(config: Json): void {
+    const auto = config.automaticActivityDetection ?? {};
+    this.manualActivity = auto.disabled === true;
+    this.interruptible = config.activityHandling !== 'NO_INTERRUPTION';
+    if (this.manualActivity) return;
+    const silenceMs = auto.silenceDurationMs ?? (auto.endOfSpeechSensitivity === 'END_SENSITIVITY_LOW' ? 800 : 500);
+    this.vad = new EnergyVad({
+      thresholdDb: auto.startOfSpeechSensitivity === 'START_SENSITIVITY_LOW' ? 18 : 12,
+      attackFrames: Math.max(1, Math.ceil((auto.prefixPaddingMs ?? 40) / 20)),
+      hangoverFrames: Math.max(1, Math.ceil(silenceMs / 20)),
+    });
+  }
+
+  private scheduleLifetime(): void {
+    const { connectionLifetimeMs, goAwayLeadMs, faults } = this.options;
+    this.later(Math.max(0, connectionLifetimeMs - goAwayLeadMs), () => this.sendGoAway());
+    this.later(connectionLifetimeMs, () => this.close(1011, 'Deadline expired before operation could complete.'));
+    if (faults.closeAt) {
+      const { ms, code, reason } = faults.closeAt;
+      this.later(ms, () => this.close(code, reason));
+    }
+    if (faults.malformedFrameAtMs !== undefined) {
+      this.later(faults.malformedFrameAtMs, () => {
+        if (!this.closed) this.ws.send(Buffer.from('{"serverContent": {"modelTurn": '));
+      });
+    }
+  }
+
+  private sendGoAway(): void {
+    const left = Math.max(0, this.options.connectionLifetimeMs - (Date.now() - this.openedAt));
+    this.send({ goAway: { timeLeft: `${Math.round(Math.min(left, this.options.goAwayLeadMs) / 1000)}s` } });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Input
+
+  private onRealtimeInput(input: Json): void {
+    if (input.mediaChunks) return this.close(1007, 'realtime_input.media_chunks is deprecated. Use audio, video, or text instead.');
+    if (input.audio) this.onAudio(input.audio);
+    if (input.activityStart) {
+      if (!this.manualActivity) return this.close(1007, 'Request contains an invalid argument.');
+      this.startUserTurn();
+    }
+    if (input.activityEnd) {
+      if (!this.manualActivity) return this.close(1007, 'Request contains an invalid argument.');
+      this.endUserTurn();
+    }
+    if (input.audioStreamEnd && this.capturing && !this.manualActivity) {
+      this.vad?.reset();
+      this.endUserTurn();
+    }
+    if (typeof input.text === 'string') void this.reply(new Int16Array(0), input.text);
+  }
+
+  private onAudio(audio: Json): void {
+    const rate = Number(/rate=(\d+)/.exec(String(audio.mimeType))?.[1] ?? 16000);
+    const bytes = Buffer.from(String(audio.data ?? ''), 'base64');
+    let samples = new Int16Array(bytes.length >> 1);
+    Buffer.from(samples.buffer).set(bytes.subarray(0, samples.length * 2));
+    if (rate !== 16000) {
+      if (this.inputResampler?.inRateHz !== rate) this.inputResampler = new Resampler({ inRateHz: rate, outRateHz: 16000 });
+      samples = this.inputResampler.process(samples);
+    }
+    this.conversation!.logAudio(samples);
+    for (let i = 0; i < samples.length; ) {
+      const take = Math.min(samples.length - i, 320 - this.frameFill);
+      this.frame.set(samples.subarray(i, i + take), this.frameFill);
+      this.frameFill += take;
+      i += take;
+      if (this.frameFill === 320) {
+        this.onFrame(this.frame);
+        this.frame = new Int16Array(320);
+        this.frameFill = 0;
+      }
+    }
+  }
+
+  private onFrame(frame: Int16Array): void {
+    if (this.capturing) {
+      if (this.utteranceSamples < MAX_UTTERANCE_SAMPLES) {
+        this.utterance.push(frame);
+        this.utteranceSamples += frame.length;
+      }
+    } else {
+      this.preRoll.push(frame);
+      if (this.preRoll.length > PRE_ROLL_FRAMES) this.preRoll.shift();
+    }
+    if (!this.vad) return;
+    const event = this.vad.push(frame);
+    if (event === 'speechStart') this.startUserTurn();
+    else if (event === 'speechEnd') this.endUserTurn();
+  }
+
+  private startUserTurn(): void {
+    if (this.responding) {
+      if (!this.interruptible) return;
+      this.bargeIn();
+    }
+    this.capturing = true;
+    this.utterance = [...this.preRoll];
+    this.utteranceSamples = this.utterance.reduce((n, f) => n + f.length, 0);
+    this.preRoll.length = 0;
+  }
+
+  private endUserTurn(): void {
+    if (!this.capturing) return;
+    this.capturing = false;
+    const utterance = new Int16Array(this.utteranceSamples);
+    let at = 0;
+    for (const f of this.utterance) {
+      utterance.set(f, at);
+      at += f.length;
+    }
+    this.utterance = [];
+    this.utteranceSamples = 0;
+    void this.reply(utterance);
+  }
+
+  private onClientContent(content: Json): void {
+    const text = (content.turns ?? []).flatMap((t: Json) => t.parts ?? []).map((p: Json) => p.text ?? '').join(' ');
+    if (this.responding && this.interruptible) this.bargeIn(); // client content interrupts generation
+    if (content.turnComplete !== false) void this.reply(new Int16Array(0), text);
+  }
+
+  private onToolResponse(response: Json): void {
+    for (const r of response.functionResponses ?? []) {
+      if (this.pendingTool && r.id === this.pendingTool.id) this.pendingTool.resolve(r.response);
+    }
+  }
+
+  private onContextUpdate(update: Json): void {
+    const text = update.systemInstruction?.parts?.map((p: Json) => p.text ?? '').join('');
+    if (typeof text === 'string' && this.conversation) this.conversation.systemInstruction = text;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Output
+
+  private bargeIn(): void {
+    this.generation++;
+    this.responding = false;
+    if (this.pendingTool) {
+      this.send({ toolCallCancellation: { ids: [this.pendingTool.id] } });
+      this.pendingTool.resolve(CANCELLED);
+      this.pendingTool = undefined;
+    }
+    this.send({ serverContent: { interrupted: true } });
+    this.send({ serverContent: { turnComplete: true } });
+    this.options.log('interrupted');
+  }
+
+  private async reply(utterance: Int16Array, text?: string): Promise<void> {
+    const conversation = this.conversation!;
+    const generation = ++this.generation;
+    this.responding = true;
+    const plan = planReply(this.options.persona, this.options.scenario, conversation.scenarioPosition++, utterance);
+    const turn = plan.turn;
+    conversation.turns++;
+    const userText = text ?? turn.userTranscript ?? `[${(utterance.length / 16000).toFixed(1)} s of speech]`;
+    if (text === undefined) this.send({ serverContent: { inputTranscription: { text: userText, finished: true } } });
+    if (turn.fail) return this.close(turn.fail.code, turn.fail.reason);
+    if (turn.stall || this.options.faults.stall) {
+      this.responding = false;
+      return;
+    }
+    if (turn.malformedFrame && !this.closed) this.ws.send(Buffer.from('{"serverContent": ['));
+    let toolResult: unknown;
+    if (turn.toolCall) {
+      const id = `function-call-${randomBytes(6).toString('hex')}`;
+      this.send({ toolCall: { functionCalls: [{ id, name: turn.toolCall.name, args: turn.toolCall.args ?? {} }] } });
+      toolResult = await new Promise<unknown>((resolve) => {
+        const timer = setTimeout(() => resolve({ error: 'no tool response' }), TOOL_TIMEOUT_MS);
+        this.pendingTool = {
+          id,
+          resolve: (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+        };
+      });
+      this.pendingTool = undefined;
+      if (toolResult === CANCELLED || generation !== this.generation) return;
+    }
+    const audio = await plan.audio(toolResult);
+    if (generation !== this.generation) return;
+    await this.stream(audio, plan.transcript(toolResult), generation);
+    if (generation !== this.generation) return;
+    this.responding = false;
+    this.send({
+      serverContent: { turnComplete: true },
+      usageMetadata: {
+        promptTokenCount: Math.round((utterance.length / 16000) * 25),
+        responseTokenCount: Math.round((audio.length / OUTPUT_RATE_HZ) * 25),
+        totalTokenCount: Math.round((utterance.length / 16000 + audio.length / OUTPUT_RATE_HZ) * 25),
+      },
+    });
+    if (this.setup?.sessionResumption) {
+      this.send({ sessionResumptionUpdate: { newHandle: this.store.issueHandle(conversation), resumable: true } });
+    }
+    if (turn.goAway) this.sendGoAway();
+  }
+
+  /** Sends audio in bursts faster than real time with the transcript interleaved, as the service does. */
+  private async stream(audio: Int16Array, transcript: string, generation: number): Promise<void> {
+    const { realtimeFactor, burstMs } = this.options;
+    const chunk = (OUTPUT_RATE_HZ * CHUNK_MS) / 1000;
+    const words = transcript ? transcript.split(/(?<= )/) : [];
+    const durationMs = (audio.length / OUTPUT_RATE_HZ) * 1000;
+    const started = Date.now();
+    let wordsSent = 0;
+    for (let at = 0; at < audio.length; at += chunk) {
+      for (;;) {
+        if (generation !== this.generation) return;
+        const allowedMs = burstMs + realtimeFactor * (Date.now() - started);
+        if ((at / OUTPUT_RATE_HZ) * 1000 < allowedMs && this.ws.bufferedAmount < 1 << 18) break;
+        await sleep(10);
+      }
+      const part = audio.subarray(at, at + chunk);
+      const data = Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64');
+      this.send({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: `audio/pcm;rate=${OUTPUT_RATE_HZ}`, data } }] } } });
+      const due = Math.ceil(((at + chunk) / audio.length) * words.length);
+      if (due > wordsSent) {
+        this.send({ serverContent: { outputTranscription: { text: words.slice(wordsSent, due).join('') } } });
+        wordsSent = due;
+      }
+    }
+    if (wordsSent < words.length) this.send({ serverContent: { outputTranscription: { text: words.slice(wordsSent).join('') } } });
+    this.send({ serverContent: { generationComplete: true } });
+    // The model assumes the client plays in real time: turnComplete comes when playback would end.
+    const remaining = durationMs - (Date.now() - started);
+    if (remaining > 0) await sleep(remaining);
+  }
+}

@@ -1,0 +1,31 @@
+/** Live API models esp-live knows, and the one it uses unless told otherwise. */
+
+export const DEFAULT_LIVE_MODEL = 'gemini-3.8-live';
+
+export interface LiveModelTraits {
+  /** Takes `thinkingConfig.thinkingLevel` (true), `thinkingBudget` (false) or none (undefined). */
+  thinkingLevel?: boolean;
+  affectiveDialog: boolean;
+  /** Proactive audio can be switched (true), is always on ('always') or is unavailable (false). */
+  proactiveAudio: boolean | 'always';
+}
+
+export const LIVE_MODELS: Readonly<Record<string, LiveModelTraits>> = {
+  'gemini-3.8-live': { affectiveDialog: false, proactiveAudio: 'always' },
+  'gemini-3.8-live-extended-thinking': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: 'always' },
+  'gemini-3.1-flash-live-preview': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: false },
+  'gemini-2.5-flash-native-audio-preview-09-2025': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
+  'gemini-2.5-flash-native-audio-preview-12-2025': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
+  'gemini-2.5-flash-native-audio-latest': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
+};
+
+/** The problem with `setup` for `model`, in the words of the field that is wrong, or undefined. */
+export function modelConfigProblem(model: string, setup: { thinking?: boolean; affectiveDialog?: boolean; proactiveAudio?: boolean }): string | undefined {
+  const traits = LIVE_MODELS[model];
+  if (!traits) return undefined;
+  if (setup.affectiveDialog && !traits.affectiveDialog) return `affectiveDialog: ${model} does not support affective dialog`;
+  if (setup.proactiveAudio === false && traits.proactiveAudio === 'always') return `proactiveAudio: ${model} always uses proactive audio; it cannot be switched off`;
+  if (setup.proactiveAudio === true && traits.proactiveAudio === false) return `proactiveAudio: ${model} does not support proactive audio`;
+  if (setup.thinking && traits.thinkingLevel === undefined) return `thinking: ${model} takes no thinking configuration`;
+  return undefined;
+}

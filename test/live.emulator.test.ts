@@ -1,0 +1,173 @@
+/**
+ * Conformance: the real @google/genai SDK against the emulator, one message type of
+ * LIVE_API.md after another.
+ */
+import { GoogleGenAI, Modality } from '@google/genai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { validateScenario } from '../src/emulator/personas.js';
+import { cleanup, rawSdkSession, spokenTurn, startEmulator, sleep, talk } from './helpers/live.js';
+
+afterEach(cleanup);
+
+const audioOf = (m: { serverContent?: { modelTurn?: { parts?: { inlineData?: { data?: string; mimeType?: string } }[] } } }) =>
+  m.serverContent?.modelTurn?.parts?.map((p) => p.inlineData).filter((d) => d?.data) ?? [];
+
+describe('Live API emulator with the real SDK', () => {
+  it('answers setup with setupComplete in a binary frame, on the SDK URL with its // path', async () => {
+    const emu = await startEmulator();
+    const frames: { binary: boolean; text: string }[] = [];
+    const ws = new WebSocket(`${emu.baseUrl.replace('http', 'ws')}//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=k`);
+    ws.on('message', (data, isBinary) => frames.push({ binary: isBinary, text: data.toString() }));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ setup: { model: 'models/gemini-3.8-live' } }));
+    while (!frames.length) await sleep(5);
+    expect(frames[0]).toEqual({ binary: true, text: '{"setupComplete":{}}' });
+    ws.close();
+  });
+
+  it('hears a spoken turn and replies with 24 kHz audio, transcripts, generationComplete, turnComplete with usage, and a handle', async () => {
+    const emu = await startEmulator({ persona: 'echo' });
+    const live = await rawSdkSession(emu, { sessionResumption: {}, inputAudioTranscription: {}, outputAudioTranscription: {} });
+    const turn = await spokenTurn();
+    await talk(live.sendPcm, turn);
+    await live.waitFor((m) => m.sessionResumptionUpdate !== undefined);
+    const kinds = live.messages.map((m) => Object.keys(m.serverContent ?? m).find((k) => k !== 'usageMetadata'));
+    expect(kinds[0]).toBe('setupComplete');
+    expect(kinds).toContain('inputTranscription');
+    expect(kinds).toContain('outputTranscription');
+    const order = ['modelTurn', 'generationComplete', 'turnComplete', 'sessionResumptionUpdate'].map((k) => kinds.indexOf(k));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    const parts = live.messages.flatMap(audioOf);
+    expect(parts.every((p) => p!.mimeType === 'audio/pcm;rate=24000')).toBe(true);
+    const replySamples = parts.reduce((n, p) => n + Buffer.from(p!.data!, 'base64').length / 2, 0);
+    // The echo persona says back the utterance it heard, at 24 kHz: about 1.5 × the words' samples.
+    const words = turn.length - 16000;
+    expect(replySamples).toBeGreaterThan(words * 1.5 * 0.8);
+    expect(replySamples).toBeLessThan(words * 1.5 * 1.6);
+    const done = live.messages.find((m) => m.serverContent?.turnComplete)!;
+    expect(done.usageMetadata?.totalTokenCount).toBeGreaterThan(0);
+    expect(live.messages.find((m) => m.sessionResumptionUpdate)!.sessionResumptionUpdate).toMatchObject({ resumable: true, newHandle: expect.any(String) });
+  });
+
+  it('sends the reply faster than real time, and turnComplete only when playback would end', async () => {
+    const emu = await startEmulator({ persona: 'tone', realtimeFactor: 4, burstMs: 200 });
+    const live = await rawSdkSession(emu);
+    const t0 = Date.now();
+    live.session.sendRealtimeInput({ text: 'play the tone' });
+    const lastAudio = await live.waitFor((m) => m.serverContent?.generationComplete === true);
+    const generatedMs = Date.now() - t0;
+    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    const completeMs = Date.now() - t0;
+    expect(lastAudio).toBeDefined();
+    expect(generatedMs).toBeLessThan(500); // 1 s of audio at 4× plus a 200 ms burst
+    expect(completeMs).toBeGreaterThanOrEqual(950);
+  });
+
+  it('takes push-to-talk activityStart/activityEnd when automatic VAD is off, and refuses them when it is on', async () => {
+    const emu = await startEmulator({ persona: 'tone' });
+    const live = await rawSdkSession(emu, { realtimeInputConfig: { automaticActivityDetection: { disabled: true } } });
+    live.session.sendRealtimeInput({ activityStart: {} });
+    await talk(live.sendPcm, new Int16Array(8000)); // silence: only the button frames the turn
+    live.session.sendRealtimeInput({ activityEnd: {} });
+    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    const auto = await rawSdkSession(emu);
+    auto.session.sendRealtimeInput({ activityStart: {} });
+    while (!auto.closes.length) await sleep(5);
+    expect(auto.closes[0].code).toBe(1007);
+  });
+
+  it('ends a turn on audioStreamEnd, answers realtime text and clientContent, and accepts contextUpdate', async () => {
+    const emu = await startEmulator({ persona: 'tone' });
+    const live = await rawSdkSession(emu);
+    const turn = await spokenTurn();
+    await talk(live.sendPcm, turn.subarray(0, turn.length - 16000)); // no trailing silence
+    live.session.sendRealtimeInput({ audioStreamEnd: true });
+    await live.waitFor((m) => m.serverContent?.inputTranscription?.finished === true, 3000);
+    live.session.sendContextUpdate({ systemInstruction: 'Be brief.' });
+    live.session.sendClientContent({ turns: 'Hi there' });
+    await sleep(100);
+    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    expect(emu.conversations[0].systemInstruction).toBe('Be brief.');
+  });
+
+  it('calls a tool, waits for the response with the same id, and puts the result in the reply', async () => {
+    const scenario = validateScenario({ turns: [{ toolCall: { name: 'set_led', args: { on: true } }, say: 'Done: {result}' }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const live = await rawSdkSession(emu, { outputAudioTranscription: {} });
+    live.session.sendRealtimeInput({ text: 'light on' });
+    const call = (await live.waitFor((m) => m.toolCall !== undefined)).toolCall!.functionCalls![0];
+    expect(call).toMatchObject({ name: 'set_led', args: { on: true }, id: expect.stringMatching(/^function-call-/) });
+    live.session.sendToolResponse({ functionResponses: [{ id: call.id, name: call.name, response: { result: 'ok' } }] });
+    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    const said = live.messages.map((m) => m.serverContent?.outputTranscription?.text ?? '').join('');
+    expect(said).toBe('Done: {"result":"ok"}');
+  });
+
+  it('on barge-in sends interrupted then turnComplete without generationComplete, and cancels a pending tool call', async () => {
+    const scenario = validateScenario({ turns: [{ say: 'a long answer', durationMs: 8000 }, { toolCall: { name: 'slow_tool' } }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario, realtimeFactor: 1 });
+    const live = await rawSdkSession(emu);
+    const turn = await spokenTurn();
+    await talk(live.sendPcm, turn);
+    await live.waitFor((m) => audioOf(m).length > 0);
+    const before = live.messages.length;
+    await talk(live.sendPcm, turn); // the user talks over the reply
+    await live.waitFor((m) => m.serverContent?.interrupted === true);
+    const after = live.messages.slice(before).map((m) => Object.keys(m.serverContent ?? m)[0]);
+    const i = after.indexOf('interrupted');
+    expect(after[i + 1]).toBe('turnComplete');
+    expect(after.slice(0, i)).not.toContain('generationComplete');
+    // Second turn: a tool call that the next speech cancels.
+    const call = (await live.waitFor((m) => m.toolCall !== undefined)).toolCall!.functionCalls![0];
+    await talk(live.sendPcm, turn);
+    const cancel = await live.waitFor((m) => m.toolCallCancellation !== undefined);
+    expect(cancel.toolCallCancellation!.ids).toEqual([call.id]);
+  });
+
+  it('sends goAway before the connection lifetime ends, then closes it', async () => {
+    const emu = await startEmulator({ connectionLifetimeMs: 600, goAwayLeadMs: 400 });
+    const live = await rawSdkSession(emu);
+    const goAway = await live.waitFor((m) => m.goAway !== undefined, 2000);
+    expect(goAway.goAway!.timeLeft).toMatch(/^\d+s$/);
+    while (!live.closes.length) await sleep(10);
+    expect(live.closes[0].code).toBe(1011);
+  });
+
+  it('rejects what the service rejects: a bad key (1007), an unknown model (1008), mediaChunks (1007), HTTP 429', async () => {
+    const emu = await startEmulator({ apiKeys: ['GOOD'], rejectUpgrades: 1 });
+    await expect(rawSdkSession(emu, {}, 'GOOD')).rejects.toThrow(/429/);
+    await expect(rawSdkSession(emu, {}, 'WRONG')).rejects.toThrow(/1007.*API key not valid/);
+    const ai = new GoogleGenAI({ apiKey: 'GOOD', httpOptions: { baseUrl: emu.baseUrl, apiVersion: 'v1beta' } });
+    await expect(ai.live.connect({ model: 'gemini-9-imaginary', config: { responseModalities: [Modality.AUDIO] }, callbacks: { onmessage: () => undefined } })).rejects.toThrow(/1008.*not found/);
+    const live = await rawSdkSession(emu, {}, 'GOOD');
+    live.session.sendRealtimeInput({ media: { data: 'AAAA', mimeType: 'audio/pcm;rate=16000' } });
+    while (!live.closes.length) await sleep(5);
+    expect(live.closes[0]).toMatchObject({ code: 1007, reason: expect.stringMatching(/media_chunks is deprecated/) });
+  });
+
+  it('mints ephemeral tokens and admits them on the Constrained path, one new session per use', async () => {
+    const emu = await startEmulator({ apiKeys: ['SERVER_KEY'] });
+    const ai = new GoogleGenAI({ apiKey: 'SERVER_KEY', httpOptions: { baseUrl: emu.baseUrl, apiVersion: 'v1alpha' } });
+    const token = await ai.authTokens.create({ config: { uses: 1, liveConnectConstraints: { model: 'gemini-3.8-live', config: { responseModalities: [Modality.AUDIO] } } } });
+    expect(token.name).toMatch(/^auth_tokens\//);
+    const first = await rawSdkSession(emu, {}, token.name!, 'v1alpha');
+    await first.waitFor((m) => m.setupComplete !== undefined);
+    await expect(rawSdkSession(emu, {}, token.name!, 'v1alpha')).rejects.toThrow(/1007/);
+    await expect(rawSdkSession(emu, {}, 'auth_tokens/forged', 'v1alpha')).rejects.toThrow(/1007/);
+  });
+
+  it('restores the conversation from a resumption handle, and refuses an unknown one', async () => {
+    const emu = await startEmulator({ persona: 'tone' });
+    const first = await rawSdkSession(emu, { sessionResumption: {} });
+    first.session.sendRealtimeInput({ text: 'one' });
+    const handle = (await first.waitFor((m) => m.sessionResumptionUpdate !== undefined)).sessionResumptionUpdate!.newHandle!;
+    first.session.close();
+    await sleep(50);
+    const second = await rawSdkSession(emu, { sessionResumption: { handle } });
+    await second.waitFor((m) => m.setupComplete !== undefined);
+    expect(emu.conversations).toHaveLength(1);
+    expect(emu.conversations[0].turns).toBe(1);
+    await expect(rawSdkSession(emu, { sessionResumption: { handle: 'emu-nope' } })).rejects.toThrow(/resumption handle/);
+  });
+});
