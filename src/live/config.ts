@@ -166,7 +166,7 @@ export function validateLiveConfig(input: Partial<LiveConfig> & { apiKey: string
     affectiveDialog: config.affectiveDialog,
     proactiveAudio: config.proactiveAudio,
   });
-  if (problem) throw configError(problem.split(':')[0], problem.slice(problem.indexOf(':') + 2));
+  if (problem) throw configError(problem.field, problem.problem);
   return config;
 }
 

@@ -19,13 +19,16 @@ export const LIVE_MODELS: Readonly<Record<string, LiveModelTraits>> = {
   'gemini-2.5-flash-native-audio-latest': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
 };
 
-/** The problem with `setup` for `model`, in the words of the field that is wrong, or undefined. */
-export function modelConfigProblem(model: string, setup: { thinking?: boolean; affectiveDialog?: boolean; proactiveAudio?: boolean }): string | undefined {
+/** What is wrong with `setup` for `model` (the field and the problem), or undefined. */
+export function modelConfigProblem(
+  model: string,
+  setup: { thinking?: boolean; affectiveDialog?: boolean; proactiveAudio?: boolean },
+): { field: string; problem: string } | undefined {
   const traits = LIVE_MODELS[model];
   if (!traits) return undefined;
-  if (setup.affectiveDialog && !traits.affectiveDialog) return `affectiveDialog: ${model} does not support affective dialog`;
-  if (setup.proactiveAudio === false && traits.proactiveAudio === 'always') return `proactiveAudio: ${model} always uses proactive audio; it cannot be switched off`;
-  if (setup.proactiveAudio === true && traits.proactiveAudio === false) return `proactiveAudio: ${model} does not support proactive audio`;
-  if (setup.thinking && traits.thinkingLevel === undefined) return `thinking: ${model} takes no thinking configuration`;
+  if (setup.affectiveDialog && !traits.affectiveDialog) return { field: 'affectiveDialog', problem: `is not supported by ${model}` };
+  if (setup.proactiveAudio === false && traits.proactiveAudio === 'always') return { field: 'proactiveAudio', problem: `cannot be switched off on ${model}` };
+  if (setup.proactiveAudio === true && traits.proactiveAudio === false) return { field: 'proactiveAudio', problem: `is not supported by ${model}` };
+  if (setup.thinking && traits.thinkingLevel === undefined) return { field: 'thinking', problem: `is not taken by ${model}` };
   return undefined;
 }

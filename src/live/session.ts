@@ -15,8 +15,9 @@ import { ToolRegistry, type ToolCall } from './tools.js';
 
 export const MIC_RATE_HZ = 16000;
 const MIC_MIME = `audio/pcm;rate=${MIC_RATE_HZ}`;
-/** Switch over this long before goAway's deadline even if a reply is still going. */
+/** Switch over this long before goAway's deadline (at most a quarter of the time left) even if a reply is still going. */
 const SWITCH_MARGIN_MS = 1500;
+const MAX_PENDING_CONTROL = 16;
 
 export type LiveState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
 
@@ -98,9 +99,10 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private stallTimer: NodeJS.Timeout | undefined;
   private switchTimer: NodeJS.Timeout | undefined;
   private switchPending = false;
-  /** True from a model turn's first message until turnComplete, and while tools run. */
+  /** True from the end of a user turn (or a reply's first message) until turnComplete, and while tools run. */
   private turnActive = false;
   private readonly pendingMic: Buffer[] = [];
+  private readonly pendingControl: (() => void)[] = [];
   private pendingMicBytes = 0;
   private readonly runningTools = new Map<string, AbortController>();
   private started: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -166,12 +168,14 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   }
 
   sendText(text: string): void {
-    this.sendNow(() => this.session!.sendClientContent({ turns: text, turnComplete: true }));
-    this.armStallWatchdog();
+    this.sendOrKeep(() => {
+      this.session!.sendClientContent({ turns: text, turnComplete: true });
+      this.armStallWatchdog();
+    });
   }
 
   sendToolResponse(responses: { id: string; name: string; response: Record<string, unknown> }[]): void {
-    this.sendNow(() => this.session!.sendToolResponse({ functionResponses: responses }));
+    this.sendOrKeep(() => this.session!.sendToolResponse({ functionResponses: responses }));
   }
 
   updateInstructions(systemInstruction: string): void {
@@ -179,9 +183,17 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.sendNow(() => this.session!.sendContextUpdate({ systemInstruction }));
   }
 
-  /** Control messages are not buffered: they mean nothing to a later connection. */
+  /** Activity signals are not kept: they mean nothing to a later connection. */
   private sendNow(send: () => void): void {
-    if (this.state === 'open' && this.session) send();
+    if (this.isOpen && this.session) send();
+  }
+
+  /** Text turns and tool responses wait for the next connection (a few at most). */
+  private sendOrKeep(send: () => void): void {
+    if (this.isOpen && this.session) return send();
+    if (this.state === 'closed' || this.state === 'failed') return;
+    if (this.pendingControl.length >= MAX_PENDING_CONTROL) this.pendingControl.shift();
+    this.pendingControl.push(send);
   }
 
   close(): void {
@@ -305,7 +317,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     const leftMs = parseDurationMs(timeLeft) ?? 10_000;
     this.switchPending = true; // from now on mic audio is kept for the next connection
     clearTimeout(this.switchTimer);
-    this.switchTimer = setTimeout(() => this.switchOver(attempt), Math.max(0, leftMs - SWITCH_MARGIN_MS));
+    this.switchTimer = setTimeout(() => this.switchOver(attempt), leftMs - Math.min(SWITCH_MARGIN_MS, leftMs / 4));
     if (!this.turnActive) this.switchOver(attempt);
   }
 
@@ -313,6 +325,11 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (attempt !== this.attempt || !this.switchPending || this.state !== 'open') return;
     clearTimeout(this.switchTimer);
     this.stats.goAwaySwitches++;
+    if (this.turnActive) {
+      // Out of time mid-reply: the rest of it will not come, so the turn ends here.
+      this.turnActive = false;
+      this.emit('turnComplete');
+    }
     // The service refuses to resume while the old socket is still open, so close it first.
     this.attempt++;
     this.session?.close();
@@ -322,6 +339,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   }
 
   private replayMic(): void {
+    // Kept text and tool responses first: the model may be waiting for a tool's answer.
+    while (this.pendingControl.length && this.isOpen) this.pendingControl.shift()!();
     while (this.pendingMic.length && this.isOpen) {
       const chunk = this.pendingMic.shift()!;
       this.pendingMicBytes -= chunk.length;
@@ -344,7 +363,9 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   // ------------------------------------------------------------------------------------------
   // Receiving
 
+  /** The user's turn has ended: a reply is due. */
   private armStallWatchdog(): void {
+    this.turnActive = true;
     clearTimeout(this.stallTimer);
     const attempt = this.attempt;
     this.stallTimer = setTimeout(() => {

@@ -1,0 +1,233 @@
+/** LiveSession against the emulator under every fault it has to survive (or report). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateLiveConfig } from '../src/live/config.js';
+import { classifyFailure, type LiveState } from '../src/live/session.js';
+import { validateScenario } from '../src/emulator/personas.js';
+import { cleanup, nextEvent, sessionFor, sleep, spokenTurn, startEmulator, talk } from './helpers/live.js';
+
+afterEach(cleanup);
+
+/** A mic signal whose every sample says where it is, so gaps and repeats show. */
+function counting(from: number, samples: number): Int16Array {
+  return Int16Array.from({ length: samples }, (_, i) => ((from + i) % 30000) - 15000);
+}
+
+function collect(session: ReturnType<typeof sessionFor>) {
+  const seen = { audioSamples: 0, turns: 0, interrupted: 0, states: [] as LiveState[], errors: [] as string[], output: '' };
+  session.on('audio', (s, rate) => {
+    expect(rate).toBe(24000);
+    seen.audioSamples += s.length;
+  });
+  session.on('turnComplete', () => seen.turns++);
+  session.on('interrupted', () => seen.interrupted++);
+  session.on('state', (s) => seen.states.push(s));
+  session.on('error', (e) => seen.errors.push(e.code));
+  session.on('outputTranscript', (t) => (seen.output += t));
+  return seen;
+}
+
+describe('LiveSession', () => {
+  it('holds a spoken conversation: 24 kHz audio, transcripts, turnComplete', async () => {
+    const emu = await startEmulator({ persona: 'echo' });
+    const session = sessionFor(emu);
+    const seen = collect(session);
+    await session.start();
+    expect(session.state).toBe('open');
+    const done = nextEvent(session, 'turnComplete');
+    await talk((c) => session.sendAudio(c), await spokenTurn());
+    await done;
+    expect(seen.audioSamples).toBeGreaterThan(24000);
+    expect(seen.output).toMatch(/You said something/);
+  });
+
+  it('switches to a new connection on goAway without losing or repeating a single mic sample', async () => {
+    const short = validateScenario({ turns: [{ say: 'hi', durationMs: 200 }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario: short, connectionLifetimeMs: 1000, goAwayLeadMs: 700 });
+    const session = sessionFor(emu);
+    const seen = collect(session);
+    await session.start();
+    session.sendText('hello'); // a turn, so that a resumable handle exists
+    await nextEvent(session, 'turnComplete');
+    const sent: Int16Array[] = [];
+    let at = 0;
+    const until = Date.now() + 3000; // crosses at least two connection lifetimes
+    while (Date.now() < until) {
+      const chunk = counting(at, 320);
+      at += 320;
+      sent.push(chunk);
+      session.sendAudio(chunk);
+      await sleep(20);
+    }
+    await sleep(300);
+    expect(session.stats.goAwaySwitches).toBeGreaterThanOrEqual(2);
+    expect(emu.conversations).toHaveLength(1); // one conversation, resumed each time
+    const received = emu.conversations[0].receivedAudio();
+    const expected = new Int16Array(at);
+    sent.forEach((c, i) => expected.set(c, i * 320));
+    expect(received.length).toBe(expected.length);
+    expect(Buffer.from(received.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('reconnects after 1011 and an abrupt drop, resuming the same conversation', async () => {
+    const emu = await startEmulator({ persona: 'tone' });
+    const session = sessionFor(emu, { reconnectInitialDelayMs: 20 });
+    const seen = collect(session);
+    await session.start();
+    session.sendText('first');
+    await nextEvent(session, 'turnComplete');
+    emu.dropAll(1011, 'Internal error encountered.');
+    await nextEvent(session, 'state', 5000, (s) => s === 'open');
+    for (const ws of (emu as unknown as { wss: { clients: Set<{ terminate(): void }> } }).wss.clients) ws.terminate(); // 1006
+    await nextEvent(session, 'state', 5000, (s) => s === 'open');
+    session.sendText('second');
+    await nextEvent(session, 'turnComplete');
+    expect(emu.conversations).toHaveLength(1);
+    expect(emu.conversations[0].turns).toBe(2);
+    expect(session.stats.resumed).toBe(2);
+    expect(seen.errors).toEqual(['LIVE_DISCONNECTED', 'LIVE_DISCONNECTED']);
+  });
+
+  it('fails fast, without retrying, on a rejected key or an unknown model', async () => {
+    const emu = await startEmulator({ apiKeys: ['GOOD'] });
+    const bad = sessionFor(emu, { apiKey: 'WRONG' });
+    await expect(bad.start()).rejects.toMatchObject({ code: 'LIVE_AUTH', message: expect.stringMatching(/GEMINI_API_KEY was rejected/) });
+    expect(bad.state).toBe('failed');
+    const unknown = sessionFor(emu, { apiKey: 'GOOD', model: 'gemini-0-nonexistent' });
+    await expect(unknown.start()).rejects.toMatchObject({ code: 'LIVE_MODEL', message: expect.stringMatching(/gemini-0-nonexistent is not available/) });
+    await sleep(300);
+    expect(bad.stats.reconnects + unknown.stats.reconnects).toBe(0);
+  });
+
+  it('says so clearly on quota (HTTP 429) and retries slowly until it gets through', async () => {
+    const emu = await startEmulator({ rejectUpgrades: 2 });
+    const session = sessionFor(emu, { quotaRetryDelayMs: 150 });
+    const seen = collect(session);
+    const t0 = Date.now();
+    await session.start();
+    expect(seen.errors).toEqual(['LIVE_QUOTA', 'LIVE_QUOTA']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+  });
+
+  it('gives up on a server that never completes setup after connectTimeoutMs, and keeps trying', async () => {
+    const emu = await startEmulator({ faults: { silentSetup: true } });
+    const session = sessionFor(emu, { connectTimeoutMs: 200, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 50 });
+    const seen = collect(session);
+    void session.start().catch(() => undefined);
+    await sleep(1000);
+    expect(seen.errors.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(seen.errors)).toEqual(new Set(['LIVE_CONNECT_TIMEOUT']));
+    expect(emu.openConnections).toBeLessThanOrEqual(1); // stuck sockets are terminated, not leaked
+  });
+
+  it('reconnects (resuming) when the model stalls after the user spoke', async () => {
+    const scenario = validateScenario({ turns: [{ say: 'one' }, { stall: true }, { say: 'three' }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const session = sessionFor(emu, { stallTimeoutMs: 400, reconnectInitialDelayMs: 20 });
+    const seen = collect(session);
+    await session.start();
+    session.sendText('one');
+    await nextEvent(session, 'turnComplete');
+    session.sendText('two');
+    await nextEvent(session, 'state', 3000, (s) => s === 'open');
+    expect(seen.errors).toContain('LIVE_STALLED');
+    session.sendText('three');
+    await nextEvent(session, 'turnComplete');
+    expect(seen.output).toContain('three');
+    expect(emu.conversations).toHaveLength(1);
+  });
+
+  it('survives a frame that is not JSON: reports it, the process and the conversation carry on', async () => {
+    const scenario = validateScenario({ turns: [{ say: 'fine', malformedFrame: true }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const session = sessionFor(emu);
+    const seen = collect(session);
+    await session.start();
+    session.sendText('go');
+    await nextEvent(session, 'turnComplete');
+    expect(seen.errors).toEqual(['LIVE_MALFORMED']);
+    expect(session.stats.malformedFrames).toBe(1);
+    expect(seen.output).toBe('fine');
+  });
+
+  it('starts a new conversation when its resumption handle has expired, and says the context was lost', async () => {
+    const emu = await startEmulator({ persona: 'tone', handleTtlMs: 50 });
+    const session = sessionFor(emu, { reconnectInitialDelayMs: 20 });
+    const seen = collect(session);
+    await session.start();
+    session.sendText('hi');
+    await nextEvent(session, 'turnComplete');
+    await sleep(100);
+    emu.dropAll();
+    await nextEvent(session, 'state', 5000, (s) => s === 'open');
+    expect(seen.errors).toContain('LIVE_CONTEXT_LOST');
+    expect(emu.conversations).toHaveLength(2);
+  });
+
+  it('dispatches tool calls to registered handlers with the ids preserved, and cancels them on barge-in', async () => {
+    const scenario = validateScenario({
+      turns: [
+        { toolCall: { name: 'get_temp', args: { unit: 'C' } }, say: 'It is {result}' },
+        { toolCall: { name: 'wait_forever' }, say: 'never' },
+      ],
+    });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const session = sessionFor(emu);
+    let cancelled = false;
+    session.tools.register({ name: 'get_temp', parametersJsonSchema: { type: 'object' } }, async (args) => ({ celsius: 21, asked: args.unit }));
+    session.tools.register({ name: 'wait_forever' }, (_args, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => ((cancelled = true), reject(new Error('aborted'))))));
+    const seen = collect(session);
+    await session.start();
+    session.sendText('temperature?');
+    await nextEvent(session, 'turnComplete');
+    expect(seen.output).toBe('It is {"result":{"celsius":21,"asked":"C"}}');
+    session.sendText('wait');
+    const [calls] = await nextEvent(session, 'toolCall');
+    const cancelledIds = nextEvent(session, 'toolCallCancellation');
+    await talk((c) => session.sendAudio(c), await spokenTurn());
+    expect((await cancelledIds)[0]).toEqual([calls[0].id]);
+    expect(cancelled).toBe(true);
+  });
+
+  it('crosses several connection lifetimes in one long conversation', async () => {
+    const turns = Array.from({ length: 5 }, (_, i) => ({ say: `reply ${i}`, durationMs: 250 }));
+    const emu = await startEmulator({ persona: 'scenario', scenario: validateScenario({ turns }), connectionLifetimeMs: 900, goAwayLeadMs: 600 });
+    const session = sessionFor(emu);
+    const seen = collect(session);
+    await session.start();
+    for (let turn = 0; turn < 5; turn++) {
+      session.sendText(`turn ${turn}`);
+      await nextEvent(session, 'turnComplete');
+      await sleep(300); // the user thinks: connections keep expiring meanwhile
+    }
+    expect(seen.output).toBe('reply 0reply 1reply 2reply 3reply 4');
+    expect(session.stats.goAwaySwitches).toBeGreaterThanOrEqual(3);
+    expect(emu.conversations).toHaveLength(1);
+    expect(emu.conversations[0].turns).toBe(5);
+    expect(seen.turns).toBe(5);
+    expect(seen.errors).toEqual([]);
+  });
+});
+
+describe('Live configuration', () => {
+  it('fills defaults: a current model, resumption and compression on', () => {
+    const c = validateLiveConfig({ apiKey: 'k' });
+    expect(c).toMatchObject({ model: 'gemini-3.8-live', apiVersion: 'v1beta', resumption: true, compression: {} });
+  });
+
+  it('names the bad field before any connection is made', () => {
+    expect(() => validateLiveConfig({ apiKey: 'k', temperature: 3 })).toThrow(/live\.temperature must be a number from 0 to 2/);
+    expect(() => validateLiveConfig({ apiKey: 'k', vad: { automatic: true, silenceDurationMs: -1 } })).toThrow(/live\.vad\.silenceDurationMs/);
+    expect(() => validateLiveConfig({ apiKey: '' })).toThrow(/live\.apiKey/);
+    expect(() => validateLiveConfig({ apiKey: 'k', affectiveDialog: true })).toThrow(/live\.affectiveDialog is not supported by gemini-3.8-live/);
+    expect(() => validateLiveConfig({ apiKey: 'k', temprature: 1 } as never)).toThrow(/live\.temprature is not a Live setting/);
+  });
+
+  it('sorts close codes into give-up, slow-retry and reconnect', () => {
+    expect(classifyFailure(1007, 'API key not valid. Please pass a valid API key.', 'm').kind).toBe('fatal');
+    expect(classifyFailure(1011, 'You exceeded your current quota, please check your plan', 'm').kind).toBe('quota');
+    expect(classifyFailure(1011, 'Internal error encountered.', 'm').kind).toBe('transient');
+    expect(classifyFailure(1000, '', 'm').kind).toBe('transient');
+    expect(classifyFailure(undefined, 'Unexpected server response: 403', 'm').error.code).toBe('LIVE_AUTH');
+  });
+});
