@@ -231,3 +231,22 @@ describe('Live configuration', () => {
     expect(classifyFailure(undefined, 'Unexpected server response: 403', 'm').error.code).toBe('LIVE_AUTH');
   });
 });
+
+describe('ephemeral tokens', () => {
+  it('lets a session connect with a minted token (never the key) and resume with it; a used-up token is refused', async () => {
+    const { mintEphemeralToken } = await import('../src/live/tokens.js');
+    const short = validateScenario({ turns: [{ say: 'hi', durationMs: 200 }] });
+    const emu = await startEmulator({ apiKeys: ['HOST_KEY'], persona: 'scenario', scenario: short, connectionLifetimeMs: 1200, goAwayLeadMs: 800 });
+    const hostConfig = validateLiveConfig({ apiKey: 'HOST_KEY', baseUrl: emu.baseUrl });
+    const token = await mintEphemeralToken(hostConfig, { uses: 1 });
+    expect(token.name).toMatch(/^auth_tokens\//);
+    const device = sessionFor(emu, { apiKey: token.name, apiVersion: 'v1alpha' });
+    await device.start();
+    device.sendText('hello');
+    await nextEvent(device, 'turnComplete');
+    await nextEvent(device, 'state', 5000, (s) => s === 'open'); // the goAway switch resumes on the same token
+    expect(device.stats.resumed).toBeGreaterThanOrEqual(1);
+    const second = sessionFor(emu, { apiKey: token.name, apiVersion: 'v1alpha' });
+    await expect(second.start()).rejects.toMatchObject({ code: 'LIVE_AUTH' });
+  });
+});

@@ -156,12 +156,26 @@ export class EmulatorConnection {
     this.scheduleLifetime();
   }
 
+  /**
+   * An ephemeral token's setup wins: all of it with no field mask, else the masked fields
+   * (dotted paths). The client's resumption handle is always its own: resuming is allowed.
+   */
   private applyConstraints(clientSetup: Json): Json {
     if (!this.token?.setup) return clientSetup;
     const { setup, fieldMask } = this.token;
-    if (!fieldMask?.length) return { ...clientSetup, ...setup, sessionResumption: clientSetup.sessionResumption ?? setup.sessionResumption };
-    const merged = { ...clientSetup };
-    for (const field of fieldMask) if (field in setup) merged[field] = setup[field];
+    const merged: Json = fieldMask?.length ? structuredClone(clientSetup) : { ...structuredClone(setup) };
+    for (const path of fieldMask ?? []) {
+      const keys = path.split('.');
+      let from: Json | undefined = setup;
+      let to: Json = merged;
+      for (const key of keys.slice(0, -1)) {
+        from = from?.[key];
+        to = to[key] ??= {};
+      }
+      const last = keys[keys.length - 1];
+      if (from && last in from) to[last] = from[last];
+    }
+    if (clientSetup.sessionResumption) merged.sessionResumption = clientSetup.sessionResumption;
     return merged;
   }
 

@@ -311,14 +311,17 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.reconnectTimer = setTimeout(() => void this.connect(), failure.kind === 'handle' ? 0 : delay);
   }
 
-  /** goAway: move to a new connection before the deadline, after the current reply if there is time. */
+  /**
+   * goAway: move to a new connection before the deadline; if a reply is under way, after it
+   * and the resumption handle that covers it, when there is time for that.
+   */
   private onGoAway(attempt: number, timeLeft: string | undefined): void {
     if (!this.config.resumption) return; // without resumption a new connection is a new conversation
     const leftMs = parseDurationMs(timeLeft) ?? 10_000;
     this.switchPending = true; // from now on mic audio is kept for the next connection
     clearTimeout(this.switchTimer);
     this.switchTimer = setTimeout(() => this.switchOver(attempt), leftMs - Math.min(SWITCH_MARGIN_MS, leftMs / 4));
-    if (!this.turnActive) this.switchOver(attempt);
+    if (!this.turnActive && this.resumptionHandle) this.switchOver(attempt);
   }
 
   private switchOver(attempt: number): void {
@@ -435,7 +438,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     const update = m.sessionResumptionUpdate;
     if (update?.resumable && update.newHandle) this.resumptionHandle = update.newHandle;
     if (m.goAway) this.onGoAway(attempt, m.goAway.timeLeft);
-    if (this.switchPending && !this.turnActive && content?.turnComplete) this.switchOver(attempt);
+    // Switch once the reply is over and the handle that includes it has arrived.
+    if (this.switchPending && !this.turnActive && update?.resumable && update.newHandle) this.switchOver(attempt);
   }
 
   private async runTool(attempt: number, call: ToolCall): Promise<void> {
