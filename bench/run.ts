@@ -1,5 +1,6 @@
 /** `npm run bench [section …]`: every benchmark, each printing its own table. */
 import { benchCodecs } from './codecs.js';
+import { benchLive } from './live.js';
 import { benchResampler } from './resampler.js';
 import { benchSerialDecoder } from './serialDecoder.js';
 
@@ -7,6 +8,7 @@ const sections: Record<string, () => Promise<void>> = {
   serial: benchSerialDecoder,
   resampler: benchResampler,
   codecs: benchCodecs,
+  live: benchLive,
 };
 
 const only = process.argv.slice(2);

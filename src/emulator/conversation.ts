@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** Received audio kept per conversation, for tests (bounded: 10 minutes at 16 kHz). */
-const MAX_AUDIO_LOG_SAMPLES = 16000 * 600;
+/** Received audio kept per conversation, for tests: the last 60 s at 16 kHz (1.9 MB). */
+const MAX_AUDIO_LOG_SAMPLES = 16000 * 60;
 
 export class Conversation {
   readonly id: string;
@@ -15,9 +15,10 @@ export class Conversation {
   systemInstruction = '';
   /** The connection currently serving this conversation, if any. */
   connected = false;
-  /** All mic audio received, 16 kHz, in order, across connections. */
+  /** The mic audio received (the last 60 s), 16 kHz, in order, across connections. */
   private audio: Int16Array[] = [];
   private audioSamples = 0;
+  /** Samples that fell out of the log (it keeps the newest). */
   audioDropped = 0;
 
   constructor() {
@@ -25,12 +26,13 @@ export class Conversation {
   }
 
   logAudio(samples: Int16Array): void {
-    if (this.audioSamples + samples.length > MAX_AUDIO_LOG_SAMPLES) {
-      this.audioDropped += samples.length;
-      return;
-    }
     this.audio.push(samples);
     this.audioSamples += samples.length;
+    while (this.audioSamples > MAX_AUDIO_LOG_SAMPLES) {
+      const oldest = this.audio.shift()!;
+      this.audioSamples -= oldest.length;
+      this.audioDropped += oldest.length;
+    }
   }
 
   receivedAudio(): Int16Array {

@@ -33,6 +33,8 @@ export interface LiveSessionEvents extends Record<string, unknown[]> {
   toolCallCancellation: [ids: string[]];
   usage: [usage: NonNullable<LiveServerMessage['usageMetadata']>];
   state: [state: LiveState];
+  /** The server will end this connection in `timeLeftMs`; the session switches over by itself. */
+  goAway: [timeLeftMs: number];
   /** Something went wrong; `error.retryable` says whether the session carries on by itself. */
   error: [error: EspLiveError];
 }
@@ -316,8 +318,9 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
    * and the resumption handle that covers it, when there is time for that.
    */
   private onGoAway(attempt: number, timeLeft: string | undefined): void {
-    if (!this.config.resumption) return; // without resumption a new connection is a new conversation
     const leftMs = parseDurationMs(timeLeft) ?? 10_000;
+    this.emit('goAway', leftMs);
+    if (!this.config.resumption) return; // without resumption a new connection is a new conversation
     this.switchPending = true; // from now on mic audio is kept for the next connection
     clearTimeout(this.switchTimer);
     this.switchTimer = setTimeout(() => this.switchOver(attempt), leftMs - Math.min(SWITCH_MARGIN_MS, leftMs / 4));
