@@ -77,3 +77,60 @@ export function sine(sampleRateHz: number, frequencyHz: number, seconds: number,
   for (let i = 0; i < out.length; i++) out[i] = amplitude * Math.sin(w * i);
   return out;
 }
+
+function correlation(reference: Signal, actual: Signal, lag: number, step = 1): number {
+  let sum = 0;
+  for (let i = 0; i < reference.length; i += step) {
+    const j = i + lag;
+    if (j >= 0 && j < actual.length) sum += reference[i] * actual[j];
+  }
+  return sum;
+}
+
+/**
+ * How many samples later `actual` carries `reference` (fractional: the cross-correlation peak,
+ * refined by a parabola through its neighbours). Searches lags 0 … maxLag.
+ */
+export function estimateDelay(reference: Signal, actual: Signal, maxLag: number): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let lag = 0; lag <= maxLag; lag += 2) {
+    const score = correlation(reference, actual, lag, 4);
+    if (score > bestScore) [best, bestScore] = [lag, score];
+  }
+  for (let lag = Math.max(0, best - 3); lag <= best + 3; lag++) {
+    const score = correlation(reference, actual, lag);
+    if (lag === Math.max(0, best - 3) || score > bestScore) [best, bestScore] = [lag, score];
+  }
+  const [a, b, c] = [best - 1, best, best + 1].map((lag) => correlation(reference, actual, lag));
+  const curvature = a - 2 * b + c;
+  return best + (curvature < 0 ? (0.5 * (a - c)) / curvature : 0);
+}
+
+/** `signal` delayed by `delay` samples (any fraction), by a Kaiser-windowed sinc of 64 taps. */
+export function fractionalDelay(signal: Signal, delay: number, length = signal.length + Math.ceil(delay)): Float64Array {
+  const out = new Float64Array(length);
+  const half = 32;
+  for (let n = 0; n < length; n++) {
+    const center = n - delay;
+    let sum = 0;
+    for (let m = Math.ceil(center - half); m <= Math.floor(center + half); m++) {
+      if (m < 0 || m >= signal.length) continue;
+      const t = center - m;
+      const r = t / half;
+      const window = 0.5 + 0.5 * Math.cos(Math.PI * r);
+      sum += signal[m] * (t === 0 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t)) * window;
+    }
+    out[n] = sum;
+  }
+  return out;
+}
+
+/** SNR of `actual` against `reference` after finding and removing the delay between them. */
+export function alignedSnrDb(reference: Signal, actual: Signal, maxLag: number): { snrDb: number; delaySamples: number } {
+  const delay = estimateDelay(reference, actual, maxLag);
+  const shifted = fractionalDelay(reference, delay);
+  const start = Math.ceil(delay) + 32;
+  const end = Math.min(actual.length, Math.floor(delay) + reference.length - 32);
+  return { snrDb: snrDb(shifted, actual, start, end), delaySamples: delay };
+}

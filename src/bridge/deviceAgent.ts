@@ -1,0 +1,339 @@
+/**
+ * One device's conversation: joins a device connection (which may come and go: unplug,
+ * replug, Wi-Fi drop-outs) to a Live session (which outlives them). Mic frames are decoded,
+ * gated against echo and sent to Live; Live's audio is resampled and encoded for the DAC,
+ * queued with its reply's generation and paced to the device by credits. A barge-in drops
+ * the queue, advances the generation and sends FLUSH at once.
+ */
+import type { LiveSession, LiveSessionEvents } from '../live/session.js';
+import type { DeviceConnection, DeviceInfo } from '../device/deviceConnection.js';
+import { FRAME_MS } from '../device/deviceConnection.js';
+import { AssistantState, Feature, type Credit } from '../protocol/messages.js';
+import { volumeToGain } from '../audio/sampleFormat.js';
+import { TypedEmitter } from '../typedEmitter.js';
+import { MicDecoder, SpeakerEncoder } from './deviceAudio.js';
+import { EchoGate } from './echoGate.js';
+import { PlaybackQueue } from './playbackQueue.js';
+
+export interface AgentOptions {
+  deviceId: string;
+  live: LiveSession;
+  /** Longest reply audio held for the device (ms); beyond it frames are dropped and counted. */
+  playbackQueueMs?: number;
+  echoTailMs?: number;
+  /** Push-to-talk: the button frames each turn (Live's automatic VAD is off). */
+  pushToTalk: boolean;
+}
+
+export interface AgentStats {
+  micFrames: number;
+  micMutedFrames: number;
+  micUndecodable: number;
+  framesSent: number;
+  framesDroppedOverflow: number;
+  bargeIns: number;
+  staleFramesAtDevice: number;
+  underrunsAtDevice: number;
+  /** ms from an interruption reaching the host to the FLUSH being written to the link. */
+  lastFlushMs: number;
+}
+
+export interface AgentEvents extends Record<string, unknown[]> {
+  transcript: [who: 'user' | 'assistant', text: string];
+  state: [state: number];
+  log: [line: string];
+  /** Audio as sent to the device, per frame (for --record). */
+  played: [samples: Int16Array];
+  /** Mic audio as sent to Live (16 kHz). */
+  heard: [samples: Int16Array];
+  turnComplete: [];
+}
+
+const SPEAKING_TAIL_MS = 200;
+
+export class DeviceAgent extends TypedEmitter<AgentEvents> {
+  readonly deviceId: string;
+  readonly live: LiveSession;
+  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, framesSent: 0, framesDroppedOverflow: 0, bargeIns: 0, staleFramesAtDevice: 0, underrunsAtDevice: 0, lastFlushMs: 0 };
+  connection: DeviceConnection | undefined;
+  info: DeviceInfo | undefined;
+  private mic: MicDecoder | undefined;
+  private speaker: SpeakerEncoder | undefined;
+  private queue: PlaybackQueue | undefined;
+  private gate = new EchoGate({ fullDuplex: false });
+  private generation = 0;
+  /** Samples sent to the device and released by it since WELCOME (mod 2³²). */
+  private sentSamples = 0;
+  private releasedSamples = 0;
+  private capacitySamples = 0;
+  private waitingForDrain = false;
+  /** After a local barge-in, the rest of the current reply is not played. */
+  private muteReply = false;
+  private state: number = AssistantState.CONNECTING;
+  private pttDown = false;
+  /** Transcript fragments of the turn so far; printed whole. */
+  private userText = '';
+  private assistantText = '';
+  private nextCallId = 1;
+  private readonly calls = new Map<number, (ok: boolean, resultJson: string) => void>();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private speakingTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly options: AgentOptions) {
+    super();
+    this.deviceId = options.deviceId;
+    this.live = options.live;
+    const live = this.live;
+    const on = <K extends keyof LiveSessionEvents & string>(event: K, fn: (...args: LiveSessionEvents[K]) => void) => {
+      live.on(event, fn);
+      this.unsubscribe.push(() => live.off(event, fn));
+    };
+    on('audio', (samples) => this.onModelAudio(samples));
+    on('interrupted', () => this.bargeIn('the user interrupted'));
+    on('generationComplete', () => this.endReplyAudio());
+    on('turnComplete', () => this.onTurnComplete());
+    on('inputTranscript', (text, finished) => {
+      this.userText += text;
+      if (!finished) return;
+      if (this.userText.trim()) this.emit('transcript', 'user', this.userText.trim());
+      this.userText = '';
+      if (this.state === AssistantState.LISTENING) this.setState(AssistantState.THINKING);
+    });
+    on('outputTranscript', (text) => (this.assistantText += text));
+    on('state', (s) => {
+      if (s === 'open') this.setState(this.isPlaying() ? AssistantState.SPEAKING : AssistantState.LISTENING);
+      else if (s === 'failed') this.setState(AssistantState.ERROR);
+      else if (s === 'connecting' || s === 'reconnecting') this.setState(AssistantState.CONNECTING);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The device side
+
+  /** A device connection (after its handshake) takes over from any earlier one. */
+  attach(connection: DeviceConnection, info: DeviceInfo): void {
+    this.detach('replaced');
+    this.connection = connection;
+    this.info = info;
+    const { hello } = info;
+    this.mic = new MicDecoder(hello.mic, info.micCodec);
+    this.speaker = new SpeakerEncoder(hello.speaker, info.speakerCodec, FRAME_MS);
+    this.speaker.gain = 1;
+    this.queue = new PlaybackQueue(this.options.playbackQueueMs ?? 60_000, hello.speaker.sampleRateHz);
+    this.gate = new EchoGate({ fullDuplex: (hello.features & Feature.AEC) !== 0, tailMs: this.options.echoTailMs });
+    this.generation = 0;
+    this.sentSamples = 0;
+    this.releasedSamples = 0;
+    this.capacitySamples = hello.playbackBufferSamples;
+    this.waitingForDrain = false;
+    connection.on('audio', (payload) => this.onMicPayload(payload));
+    connection.on('credit', (credit) => this.onCredit(credit));
+    connection.on('button', (down) => this.onButton(down));
+    connection.on('toolResult', (callId, ok, json) => {
+      this.calls.get(callId)?.(ok, json);
+      this.calls.delete(callId);
+    });
+    connection.on('log', (level, text) => this.emit('log', `device log [${['debug', 'info', 'warn', 'error'][level] ?? level}]: ${text}`));
+    connection.on('deviceError', (code, message) => this.emit('log', `device error ${code}: ${message}`));
+    connection.link.on('drain', () => {
+      this.waitingForDrain = false;
+      this.pump();
+    });
+    this.pingTimer = setInterval(() => connection.ping(), 5000);
+    this.pingTimer.unref();
+    connection.send({ type: 'state', state: this.state });
+  }
+
+  /** The device is gone (for now). Its Live session carries on. */
+  detach(reason: string): void {
+    if (!this.connection) return;
+    clearInterval(this.pingTimer);
+    for (const reply of this.calls.values()) reply(false, JSON.stringify(`the device went away (${reason})`));
+    this.calls.clear();
+    this.queue?.clear();
+    this.connection = undefined;
+    this.gate.setPlaying(false, performance.now());
+  }
+
+  private onMicPayload(payload: Uint8Array): void {
+    const samples = this.mic?.decode(payload);
+    if (!samples) {
+      this.stats.micUndecodable++;
+      return;
+    }
+    if (samples.length === 0) return;
+    this.stats.micFrames++;
+    if (this.options.pushToTalk && !this.pttDown) return;
+    const now = performance.now();
+    const verdict = this.gate.check(samples, now);
+    if (verdict === 'bargeIn') {
+      this.bargeIn('the user spoke over the reply');
+      this.gate.open(now);
+    }
+    if (verdict === 'mute') {
+      this.stats.micMutedFrames++;
+      samples.fill(0); // silence keeps the stream's timing; the echo never reaches Gemini
+    }
+    this.emit('heard', samples);
+    this.live.sendAudio(samples);
+  }
+
+  private onButton(down: boolean): void {
+    if (down && this.isPlaying()) {
+      this.bargeIn('button pressed');
+      this.gate.open(performance.now());
+    }
+    if (!this.options.pushToTalk) return;
+    this.pttDown = down;
+    if (down) this.live.activityStart();
+    else {
+      this.live.activityEnd();
+      this.setState(AssistantState.THINKING);
+    }
+  }
+
+  private onCredit(credit: Credit): void {
+    this.releasedSamples = credit.releasedSamples;
+    this.stats.staleFramesAtDevice = credit.staleFrames;
+    this.stats.underrunsAtDevice = credit.underruns;
+    this.pump();
+    this.updatePlaying();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The model side
+
+  private onModelAudio(samples: Int16Array): void {
+    if (this.muteReply || !this.speaker || !this.queue) return;
+    for (const frame of this.speaker.push(samples)) this.enqueue(frame);
+    this.pump();
+  }
+
+  /** All of the reply's audio is here: send the resampler's tail and the last partial frame now. */
+  private endReplyAudio(): void {
+    if (this.muteReply || !this.speaker || !this.queue) return;
+    for (const frame of this.speaker.end()) this.enqueue(frame);
+    this.pump();
+  }
+
+  private onTurnComplete(): void {
+    this.endReplyAudio(); // an interrupted turn has no generationComplete
+    this.muteReply = false;
+    if (this.assistantText.trim()) this.emit('transcript', 'assistant', this.assistantText.trim());
+    this.assistantText = '';
+    if (!this.isPlaying() && this.state !== AssistantState.ERROR) this.setState(AssistantState.LISTENING);
+    this.emit('turnComplete');
+  }
+
+  private enqueue(frame: { payload: Uint8Array; samples: number }): void {
+    if (!this.queue!.push({ ...frame, generation: this.generation })) this.stats.framesDroppedOverflow++;
+  }
+
+  /** Stops the reply now: host queue dropped, generation advanced, FLUSH sent at once. */
+  bargeIn(why: string): void {
+    const t0 = performance.now();
+    this.stats.bargeIns++;
+    this.queue?.clear();
+    this.speaker?.reset();
+    this.generation = (this.generation + 1) & 0xffff;
+    if (why !== 'the user interrupted') this.muteReply = true; // Gemini has not heard of it yet
+    this.connection?.send({ type: 'flush', generation: this.generation });
+    this.stats.lastFlushMs = performance.now() - t0;
+    this.emit('log', `barge-in (${why}): playback flushed`);
+    this.updatePlaying();
+  }
+
+  /** Sends queued frames while the device has room for them. */
+  private pump(): void {
+    const conn = this.connection;
+    const queue = this.queue;
+    if (!conn || !queue || this.waitingForDrain) return;
+    for (let frame = queue.peek(); frame; frame = queue.peek()) {
+      const inFlight = (this.sentSamples - this.releasedSamples) >>> 0;
+      if (inFlight + frame.samples > this.capacitySamples) break;
+      queue.shift();
+      if (frame.generation !== this.generation) continue;
+      this.sentSamples = (this.sentSamples + frame.samples) >>> 0;
+      this.stats.framesSent++;
+      const ok = conn.audioOut(frame.generation, frame.payload);
+      if (!ok) {
+        this.waitingForDrain = true;
+        break;
+      }
+    }
+    this.updatePlaying();
+  }
+
+  private isPlaying(): boolean {
+    return (this.queue?.length ?? 0) > 0 || (this.sentSamples - this.releasedSamples) >>> 0 > 0;
+  }
+
+  private updatePlaying(): void {
+    const playing = this.isPlaying();
+    this.gate.setPlaying(playing, performance.now());
+    clearTimeout(this.speakingTimer);
+    if (playing) this.setState(AssistantState.SPEAKING);
+    else if (this.state === AssistantState.SPEAKING) {
+      this.speakingTimer = setTimeout(() => {
+        if (!this.isPlaying() && this.state === AssistantState.SPEAKING) this.setState(AssistantState.LISTENING);
+      }, SPEAKING_TAIL_MS);
+    }
+  }
+
+  private setState(state: number): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.connection?.send({ type: 'state', state });
+    this.emit('state', state);
+  }
+
+  get assistantState(): number {
+    return this.state;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tools
+
+  /** Calls a tool the device declared; the Live tool registry adds the timeout. */
+  callDeviceTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const conn = this.connection;
+    if (!conn) return Promise.reject(new Error('the device is not connected right now'));
+    const callId = this.nextCallId;
+    this.nextCallId = (this.nextCallId % 0xffff) + 1;
+    return new Promise((resolve, reject) => {
+      const done = (ok: boolean, json: string) => {
+        signal.removeEventListener('abort', onAbort);
+        let value: unknown = json;
+        try {
+          value = JSON.parse(json);
+        } catch {
+          // not JSON: pass the text on as it is
+        }
+        if (ok) resolve(value);
+        else reject(new Error(typeof value === 'string' ? value : JSON.stringify(value)));
+      };
+      const onAbort = () => {
+        this.calls.delete(callId);
+        reject(new Error('cancelled'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.calls.set(callId, done);
+      conn.send({ type: 'toolCall', callId, name, argsJson: JSON.stringify(args) });
+    });
+  }
+
+  /** The built-in volume tool: the device sets its own volume, or the host scales the audio. */
+  setVolume(percent: number): void {
+    const volumePercent = Math.max(0, Math.min(100, Math.round(percent)));
+    if (this.info && this.info.hello.features & Feature.VOLUME) this.connection?.send({ type: 'setVolume', volumePercent });
+    else if (this.speaker) this.speaker.gain = volumeToGain(volumePercent);
+  }
+
+  close(): void {
+    this.detach('closed');
+    for (const off of this.unsubscribe) off();
+    clearTimeout(this.speakingTimer);
+    this.live.close();
+  }
+}
