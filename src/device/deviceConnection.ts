@@ -21,6 +21,9 @@ import type { DeviceLink } from './link.js';
 
 export const FRAME_MS = 20;
 const TOOLS_TIMEOUT_MS = 1000;
+const HELLO_REQUEST_DELAY_MS = 300;
+/** A HELLO this soon after WELCOME crossed it on the wire (the device repeats HELLO until welcomed). */
+const CROSSED_HELLO_MS = 2500;
 
 export interface DeviceInfo {
   hello: Hello;
@@ -51,6 +54,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
   private outSeq = 0;
   private readonly pings = new Map<number, number>();
   private closed = false;
+  private welcomedAt = 0;
 
   constructor(readonly link: DeviceLink) {
     super();
@@ -98,7 +102,9 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
       };
       this.link.on('message', onMessage);
       this.link.on('close', onClose);
-      this.link.send({ type: 'helloRequest' });
+      // A device says HELLO when its link comes up; one that booted long before (serial) is asked.
+      const ask = setTimeout(() => hello || this.link.send({ type: 'helloRequest' }), HELLO_REQUEST_DELAY_MS);
+      this.link.once('close', () => clearTimeout(ask));
     });
   }
 
@@ -112,6 +118,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
       speakerCodec: chooseCodec(hello.speaker, FRAME_MS, this.link.bytesPerSecond),
     };
     this.info = info;
+    this.welcomedAt = performance.now();
     this.link.send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, sessionId: info.sessionId, features: hello.features, micCodec: info.micCodec, speakerCodec: info.speakerCodec, frameMs: FRAME_MS });
     this.link.on('message', this.onMessage);
     return info;
@@ -156,7 +163,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
         break;
       }
       case 'hello':
-        this.emit('restarted');
+        if (performance.now() - this.welcomedAt > CROSSED_HELLO_MS) this.emit('restarted');
         break;
       case 'goodbye':
         this.link.close();

@@ -58,6 +58,9 @@ export interface LiveSessionOptions {
   now?: () => number;
 }
 
+/** Mic audio or a control message waiting for a connection. */
+type Pending = { audio: Buffer; send?: undefined } | { send: () => void; audio?: undefined };
+
 type Failure = { kind: 'fatal' | 'quota' | 'transient' | 'handle'; error: EspLiveError };
 
 /** Sorts a close code or failed upgrade into what to do about it (LIVE_API.md §5 close codes). */
@@ -103,9 +106,10 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private switchPending = false;
   /** True from the end of a user turn (or a reply's first message) until turnComplete, and while tools run. */
   private turnActive = false;
-  private readonly pendingMic: Buffer[] = [];
-  private readonly pendingControl: (() => void)[] = [];
+  /** What waits for the next connection, in order. */
+  private readonly pending: Pending[] = [];
   private pendingMicBytes = 0;
+  private pendingControl = 0;
   private readonly runningTools = new Map<string, AbortController>();
   private started: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
@@ -135,38 +139,35 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   // ------------------------------------------------------------------------------------------
   // Sending
 
-  /** Microphone audio, 16 kHz s16 mono. Buffered (bounded) while no connection is ready. */
+  /** Microphone audio, 16 kHz s16 mono. Kept (bounded) while no connection is ready. */
   sendAudio(samples: Int16Array): void {
     if (this.state === 'closed' || this.state === 'failed') return;
     const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    if (this.isOpen && this.pendingMic.length === 0) {
+    if (this.isOpen && this.pending.length === 0) {
       this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
       return;
     }
-    this.pendingMic.push(Buffer.from(bytes));
-    this.pendingMicBytes += bytes.length;
-    const limit = (this.config.micBufferMs / 1000) * MIC_RATE_HZ * 2;
-    while (this.pendingMicBytes > limit && this.pendingMic.length) {
-      const dropped = this.pendingMic.shift()!;
-      this.pendingMicBytes -= dropped.length;
-      this.stats.micDroppedMs += (dropped.length / 2 / MIC_RATE_HZ) * 1000;
-    }
+    this.keep({ audio: Buffer.from(bytes) });
   }
 
   /** Push-to-talk (automatic VAD off): the user started or stopped talking. */
   activityStart(): void {
-    this.sendNow(() => this.session!.sendRealtimeInput({ activityStart: {} }));
+    this.sendOrKeep(() => this.session!.sendRealtimeInput({ activityStart: {} }));
   }
 
   activityEnd(): void {
-    this.sendNow(() => this.session!.sendRealtimeInput({ activityEnd: {} }));
-    this.armStallWatchdog();
+    this.sendOrKeep(() => {
+      this.session!.sendRealtimeInput({ activityEnd: {} });
+      this.armStallWatchdog();
+    });
   }
 
   /** The microphone paused for a while (automatic VAD): lets the server flush cached audio. */
   audioStreamEnd(): void {
-    this.sendNow(() => this.session!.sendRealtimeInput({ audioStreamEnd: true }));
-    this.armStallWatchdog();
+    this.sendOrKeep(() => {
+      this.session!.sendRealtimeInput({ audioStreamEnd: true });
+      this.armStallWatchdog();
+    });
   }
 
   sendText(text: string): void {
@@ -180,22 +181,35 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.sendOrKeep(() => this.session!.sendToolResponse({ functionResponses: responses }));
   }
 
+  /** Sends now, or keeps it, in order with the mic audio, for the next connection. */
+  private sendOrKeep(send: () => void): void {
+    if (this.isOpen && this.session && this.pending.length === 0) return send();
+    if (this.state === 'closed' || this.state === 'failed') return;
+    this.keep({ send });
+  }
+
+  /** Keeps audio (bounded in ms, oldest dropped first) and control messages (at most 16) in order. */
+  private keep(item: Pending): void {
+    this.pending.push(item);
+    if (item.audio) this.pendingMicBytes += item.audio.length;
+    else if (++this.pendingControl > MAX_PENDING_CONTROL) this.dropOldest((p) => p.send !== undefined);
+    const limit = (this.config.micBufferMs / 1000) * MIC_RATE_HZ * 2;
+    while (this.pendingMicBytes > limit) this.dropOldest((p) => p.audio !== undefined);
+  }
+
+  private dropOldest(which: (p: Pending) => boolean): void {
+    const i = this.pending.findIndex(which);
+    if (i < 0) return;
+    const [dropped] = this.pending.splice(i, 1);
+    if (dropped.audio) {
+      this.pendingMicBytes -= dropped.audio.length;
+      this.stats.micDroppedMs += (dropped.audio.length / 2 / MIC_RATE_HZ) * 1000;
+    } else this.pendingControl--;
+  }
+
   updateInstructions(systemInstruction: string): void {
     this.config.systemInstruction = systemInstruction; // also used by the next reconnect
-    this.sendNow(() => this.session!.sendContextUpdate({ systemInstruction }));
-  }
-
-  /** Activity signals are not kept: they mean nothing to a later connection. */
-  private sendNow(send: () => void): void {
-    if (this.isOpen && this.session) send();
-  }
-
-  /** Text turns and tool responses wait for the next connection (a few at most). */
-  private sendOrKeep(send: () => void): void {
-    if (this.isOpen && this.session) return send();
-    if (this.state === 'closed' || this.state === 'failed') return;
-    if (this.pendingControl.length >= MAX_PENDING_CONTROL) this.pendingControl.shift();
-    this.pendingControl.push(send);
+    this.sendOrKeep(() => this.session!.sendContextUpdate({ systemInstruction }));
   }
 
   close(): void {
@@ -344,14 +358,18 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     void this.connect();
   }
 
+  /** Sends what was kept, in order, on the new connection. */
   private replayMic(): void {
-    // Kept text and tool responses first: the model may be waiting for a tool's answer.
-    while (this.pendingControl.length && this.isOpen) this.pendingControl.shift()!();
-    while (this.pendingMic.length && this.isOpen) {
-      const chunk = this.pendingMic.shift()!;
-      this.pendingMicBytes -= chunk.length;
-      this.stats.micReplayedMs += (chunk.length / 2 / MIC_RATE_HZ) * 1000;
-      this.session!.sendRealtimeInput({ audio: { data: chunk.toString('base64'), mimeType: MIC_MIME } });
+    while (this.pending.length && this.isOpen) {
+      const item = this.pending.shift()!;
+      if (item.send) {
+        this.pendingControl--;
+        item.send();
+        continue;
+      }
+      this.pendingMicBytes -= item.audio.length;
+      this.stats.micReplayedMs += (item.audio.length / 2 / MIC_RATE_HZ) * 1000;
+      this.session!.sendRealtimeInput({ audio: { data: item.audio.toString('base64'), mimeType: MIC_MIME } });
     }
   }
 
