@@ -12,6 +12,7 @@ import type { DeviceLink } from '../device/link.js';
 import { Feature, GoodbyeReason } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { DeviceAgent } from './deviceAgent.js';
+import { recordTurns } from './recorder.js';
 
 export interface DeviceProfile {
   systemInstruction?: string;
@@ -27,6 +28,8 @@ export interface BridgeOptions {
   log: Logger;
   /** Appends every transcript line here as JSON (one object a line). */
   conversationLog?: string;
+  /** Keeps per-turn WAVs here. */
+  recordDir?: string;
   createLive?: (config: LiveConfig) => LiveSession;
 }
 
@@ -122,6 +125,7 @@ export class Bridge {
       if (this.options.conversationLog) appendFileSync(this.options.conversationLog, `${JSON.stringify({ time: new Date().toISOString(), device: id, who, text })}\n`);
     });
     agent.on('log', (line) => log.log('info', line, fields));
+    if (this.options.recordDir) recordTurns(agent, this.options.recordDir);
     live.on('error', (error) => log.log(error.retryable ? 'warn' : 'error', error.message, { ...fields, code: error.code }));
     live.start().catch((error: Error) => log.log('error', `Live session could not start: ${error.message}`, fields));
     this.agents.set(id, agent);

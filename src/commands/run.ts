@@ -1,0 +1,73 @@
+/** `esp-live` (no command): the bridge, with every link the configuration enables. */
+import { randomBytes } from 'node:crypto';
+import { Bridge } from '../bridge/bridge.js';
+import { loadConfig, RUN_HELP, type AppConfig } from '../config.js';
+import { DeviceServer } from '../device/wsServer.js';
+import { SerialWatcher } from '../device/serialWatcher.js';
+import { LiveEmulator } from '../emulator/server.js';
+import { createLogger, type Logger } from '../log.js';
+import { LocalAudioLink, probeAlsa } from '../device/localAudio.js';
+
+export interface Running {
+  bridge: Bridge;
+  config: AppConfig;
+  wsUrl?: string;
+  stop(): Promise<void>;
+}
+
+export async function runCommand(argv: string[], out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<Running | undefined> {
+  const { config, help } = loadConfig(argv, env);
+  if (help) {
+    out(RUN_HELP);
+    return undefined;
+  }
+  const log: Logger = createLogger({ json: config.json, debug: config.debug, write: (line) => out(line) });
+  let emulator: LiveEmulator | undefined;
+  let live = config.live;
+  if (!config.apiKey) {
+    emulator = new LiveEmulator({ persona: 'echo' });
+    const url = await emulator.start();
+    live = { ...live, baseUrl: url };
+    log.log('warn', '*** No GEMINI_API_KEY: talking to the built-in Live API EMULATOR, not to Gemini. It echoes what you say. Set GEMINI_API_KEY to talk to Gemini. ***');
+  }
+  const bridge = new Bridge({ live, profiles: config.profiles, graceMs: config.graceMs, log, conversationLog: config.conversationLog, recordDir: config.recordDir });
+  const stoppers: (() => Promise<void> | void)[] = [];
+  let wsUrl: string | undefined;
+  if (config.serial.enabled) {
+    const watcher = new SerialWatcher({ path: config.serial.port, baudRate: config.serial.baudRate, dtr: config.serial.dtr, rts: config.serial.rts, log, onLink: (link) => void bridge.addLink(link) });
+    watcher.start();
+    stoppers.push(() => watcher.stop());
+  }
+  if (config.websocket.enabled && Object.keys(config.websocket.tokens).length === 0) {
+    log.log('info', 'WebSocket listener off: no device tokens in the configuration (websocket.tokens); boards on Wi-Fi need one each.');
+  } else if (config.websocket.enabled) {
+    const server = new DeviceServer({ ...config.websocket, log: (line) => log.log('warn', line), onLink: (link) => void bridge.addLink(link) });
+    wsUrl = await server.start();
+    log.log('info', `boards on Wi-Fi: ${wsUrl} (advertised over mDNS as _esp-live._tcp)`);
+    stoppers.push(() => server.close());
+  }
+  if (config.localAudio.enabled) {
+    const problem = await probeAlsa();
+    if (problem) log.log('error', problem.message, { code: problem.code });
+    else {
+      const link = await LocalAudioLink.open({ log });
+      void bridge.addLink(link);
+      stoppers.push(() => link.close());
+    }
+  }
+  log.log('info', `esp-live running (model ${live.model}${emulator ? ', EMULATOR' : ''}); Ctrl-C to stop`);
+  return {
+    bridge,
+    config,
+    wsUrl,
+    async stop() {
+      await bridge.close();
+      for (const stop of stoppers.reverse()) await stop();
+      await emulator?.close();
+    },
+  };
+}
+
+export function newDeviceToken(): string {
+  return randomBytes(24).toString('base64url');
+}
