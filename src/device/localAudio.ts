@@ -23,6 +23,7 @@ const MIC_RATE_HZ = 16000;
 const SPEAKER_RATE_HZ = 24000;
 const BUFFER_SAMPLES = SPEAKER_RATE_HZ / 4; // 250 ms
 const TICK_MS = 10;
+const MIC_BACKLOG_BYTES = MIC_RATE_HZ * 2 * 5;
 
 /** Checks that ALSA can play and record on its default device; returns the problem, if any. */
 export async function probeAlsa(device = 'default'): Promise<EspLiveError | undefined> {
@@ -68,6 +69,12 @@ export class LocalAudioLink extends DeviceLink {
   private gain = 1;
   private micFrame = new Int16Array(320);
   private micFill = 0;
+  private readonly micBacklog: Buffer[] = [];
+  private micBacklogBytes = 0;
+  private micSentSamples = 0;
+  private micStartedAt = 0;
+  /** Microphone bytes that arrived faster than real time beyond the backlog. */
+  micDroppedBytes = 0;
   private closed = false;
 
   private constructor(private readonly log: Logger) {
@@ -110,20 +117,41 @@ export class LocalAudioLink extends DeviceLink {
     const recorder = require('node-record-lpcm16') as { record(o: object): Recording };
     this.recording = recorder.record({ sampleRate: MIC_RATE_HZ, channels: 1, audioType: 'raw', recorder: 'arecord' });
     const stream = this.recording.stream();
+    this.micStartedAt = performance.now();
     stream.on('data', (chunk: Buffer) => this.onMic(chunk));
     stream.on('error', (error) => this.log.log('error', `microphone: ${String(error)}`));
     this.lastTick = performance.now();
     this.ticker = setInterval(() => this.tick(), TICK_MS);
   }
 
+  /**
+   * Microphone bytes are framed and passed on no faster than real time: a capture device that
+   * delivers faster (a file, a misconfigured plugin) is held in a bounded backlog (5 s, the
+   * excess dropped and counted), not passed on as a flood.
+   */
   private onMic(chunk: Buffer): void {
-    const samples = new Int16Array(chunk.length >> 1);
-    new Uint8Array(samples.buffer).set(chunk.subarray(0, samples.length * 2));
-    for (let at = 0; at < samples.length; ) {
-      const take = Math.min(samples.length - at, 320 - this.micFill);
-      this.micFrame.set(samples.subarray(at, at + take), this.micFill);
+    if (this.micBacklogBytes + chunk.length > MIC_BACKLOG_BYTES) {
+      this.micDroppedBytes += chunk.length;
+      return;
+    }
+    this.micBacklog.push(chunk);
+    this.micBacklogBytes += chunk.length;
+    this.drainMic();
+  }
+
+  private drainMic(): void {
+    const allowedSamples = ((performance.now() - this.micStartedAt) * MIC_RATE_HZ) / 1000 + 320;
+    while (this.micBacklog.length && this.micSentSamples < allowedSamples) {
+      const chunk = this.micBacklog[0];
+      const take = Math.min(chunk.length >> 1, 320 - this.micFill);
+      const view = new Int16Array(take);
+      new Uint8Array(view.buffer).set(chunk.subarray(0, take * 2));
+      this.micFrame.set(view, this.micFill);
       this.micFill += take;
-      at += take;
+      this.micSentSamples += take;
+      this.micBacklogBytes -= take * 2;
+      if (take * 2 >= chunk.length) this.micBacklog.shift();
+      else this.micBacklog[0] = chunk.subarray(take * 2);
       if (this.micFill === 320) {
         const frame = this.micFrame;
         this.micFrame = new Int16Array(320);
@@ -135,6 +163,7 @@ export class LocalAudioLink extends DeviceLink {
 
   /** The speaker consumes in real time: that is when credit comes back. */
   private tick(): void {
+    this.drainMic();
     const now = performance.now();
     this.playDebt += ((now - this.lastTick) * SPEAKER_RATE_HZ) / 1000;
     this.lastTick = now;
