@@ -1,4 +1,5 @@
 /** `npm run bench [section …]`: every benchmark, each printing its own table. */
+import { benchBridge } from './bridge.js';
 import { benchCodecs } from './codecs.js';
 import { benchLive } from './live.js';
 import { benchResampler } from './resampler.js';
@@ -9,6 +10,7 @@ const sections: Record<string, () => Promise<void>> = {
   resampler: benchResampler,
   codecs: benchCodecs,
   live: benchLive,
+  bridge: benchBridge,
 };
 
 const only = process.argv.slice(2);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { demoCommand } from './commands/demo.js';
 import { devicesCommand } from './commands/devices.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { provisionCommand } from './commands/provision.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
 
@@ -17,6 +18,7 @@ Commands:
   (none)           run the bridge: boards on USB and Wi-Fi talk to Gemini (esp-live --help-run)
   devices          list serial ports, marking likely boards
   demo             offline demo: emulator + simulated board; writes the reply to a WAV
+  provision        write a board's Wi-Fi, host and token over USB (esp-live provision --help)
   simulate         a simulated board (esp-live simulate --help)
   emulator         the local Gemini Live API emulator (esp-live emulator --help)
   help, version
@@ -44,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(rest, out);
     case 'simulate':
       return simulateCommand(rest, out);
+    case 'provision':
+      return provisionCommand(rest, out);
     case 'emulator': {
       const emulator = await emulatorCommand(rest, out);
       if (emulator) await untilSignal(() => emulator.close());

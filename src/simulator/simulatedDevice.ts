@@ -73,6 +73,8 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
   /** Everything the DAC played, in order (s16 at the speaker rate); silence is not kept. */
   readonly playedAudio: Int16Array[] = [];
   ledOn = false;
+  /** Settings written over USB (PROTOCOL.md §4.9), as the firmware keeps them in NVS. */
+  readonly settings = new Map<number, string>();
   volumePercent = 100;
   hostState = AssistantState.IDLE as number;
   sessionId: number | undefined;
@@ -445,6 +447,26 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
       }
       case 'ping':
         this.send({ type: 'pong', nonce: m.nonce, pingTimeUs: m.timeUs, timeUs: this.nowUs() });
+        break;
+      case 'configSet': {
+        const max = { 1: 32, 2: 64, 3: 96, 4: 64, 5: 32 }[m.key];
+        if (max === undefined || Buffer.byteLength(m.value) > max) {
+          this.send({ type: 'error', code: 5, message: `setting ${m.key} unknown or longer than ${max} bytes` });
+          return;
+        }
+        if (m.value) this.settings.set(m.key, m.value);
+        else this.settings.delete(m.key);
+        break;
+      }
+      case 'configGet':
+        this.send({
+          type: 'configReport',
+          entries: [1, 2, 3, 4, 5].map((key) => {
+            const secret = key === 2 || key === 4;
+            const value = this.settings.get(key);
+            return { key, flags: (value ? 1 : 0) | (secret ? 2 : 0), value: secret || !value ? '' : value };
+          }),
+        });
         break;
       case 'goodbye':
         this.unplug();

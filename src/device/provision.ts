@@ -1,0 +1,70 @@
+/**
+ * Writes a board's settings over USB (PROTOCOL.md §4.9) and reads them back: Wi-Fi name and
+ * password, the host's address, the board's token and name. Secrets are never read back.
+ */
+import { EspLiveError } from '../errors.js';
+import { ConfigFlag, ConfigKey, type ConfigEntry, type Message } from '../protocol/messages.js';
+import type { DeviceLink } from './link.js';
+
+export interface BoardSettings {
+  wifiSsid?: string;
+  wifiPassword?: string;
+  hostUrl?: string;
+  deviceToken?: string;
+  deviceName?: string;
+}
+
+const LIMITS: Record<keyof BoardSettings, { key: number; maxBytes: number }> = {
+  wifiSsid: { key: ConfigKey.WIFI_SSID, maxBytes: 32 },
+  wifiPassword: { key: ConfigKey.WIFI_PASSWORD, maxBytes: 64 },
+  hostUrl: { key: ConfigKey.HOST_URL, maxBytes: 96 },
+  deviceToken: { key: ConfigKey.DEVICE_TOKEN, maxBytes: 64 },
+  deviceName: { key: ConfigKey.DEVICE_NAME, maxBytes: 32 },
+};
+
+export const SETTING_NAMES: Record<number, keyof BoardSettings> = Object.fromEntries(
+  Object.entries(LIMITS).map(([name, { key }]) => [key, name as keyof BoardSettings]),
+);
+
+/** Checks the settings against the protocol's limits; throws naming the bad one. */
+export function checkSettings(settings: BoardSettings): void {
+  for (const [name, value] of Object.entries(settings) as [keyof BoardSettings, string | undefined][]) {
+    if (value === undefined) continue;
+    const limit = LIMITS[name];
+    if (!limit) throw new TypeError(`${name} is not a board setting`);
+    if (Buffer.byteLength(value) > limit.maxBytes) throw new TypeError(`${name} is ${Buffer.byteLength(value)} bytes; the board keeps at most ${limit.maxBytes}`);
+    if (name === 'hostUrl' && value && !/^wss?:\/\/[^/\s]+/.test(value)) throw new TypeError('hostUrl must look like ws://192.168.1.20:8765/device');
+    if (name === 'deviceToken' && value && value.length < 16) throw new TypeError('deviceToken must be at least 16 characters');
+  }
+}
+
+/** Sends the settings, then asks for them back; resolves with what the board reports. */
+export function provision(link: DeviceLink, settings: BoardSettings, timeoutMs = 3000): Promise<ConfigEntry[]> {
+  checkSettings(settings);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new EspLiveError('PROVISION_TIMEOUT', `${link.name} did not answer the settings within ${timeoutMs / 1000} s. Is esp-live firmware on the board?`)), timeoutMs);
+    const done = (error?: Error, entries?: ConfigEntry[]) => {
+      clearTimeout(timer);
+      link.off('message', onMessage);
+      if (error) reject(error);
+      else resolve(entries!);
+    };
+    const onMessage = (m: Message) => {
+      if (m.type === 'error' && m.code === 5) done(new EspLiveError('PROVISION_REFUSED', `the board refused a setting: ${m.message}`));
+      else if (m.type === 'configReport' && gotAll) done(undefined, m.entries);
+    };
+    let gotAll = false;
+    link.on('message', onMessage);
+    for (const [name, value] of Object.entries(settings) as [keyof BoardSettings, string | undefined][]) {
+      if (value !== undefined) link.send({ type: 'configSet', key: LIMITS[name].key, value });
+    }
+    gotAll = true;
+    link.send({ type: 'configGet' });
+  });
+}
+
+export function describeEntry(entry: ConfigEntry): string {
+  const name = SETTING_NAMES[entry.key] ?? `key ${entry.key}`;
+  if (entry.flags & ConfigFlag.SECRET) return `${name}: ${entry.flags & ConfigFlag.SET ? '(set)' : '(not set)'}`;
+  return `${name}: ${entry.flags & ConfigFlag.SET ? JSON.stringify(entry.value) : '(not set)'}`;
+}
