@@ -1,0 +1,321 @@
+/* The device core: playback, link state machine, message dispatch. See el_device.h. */
+#include "el_device.h"
+
+#include <string.h>
+
+/* ---- Playback ------------------------------------------------------------------------------ */
+
+void el_playback_init(el_playback_t *p, int16_t *storage, uint32_t capacity) {
+    memset(p, 0, sizeof *p);
+    p->ring = storage;
+    p->capacity = capacity;
+}
+
+el_status_t el_playback_push(el_playback_t *p, uint16_t generation, const int16_t *samples, uint32_t n) {
+    if (generation != p->generation) {
+        p->stale_frames++;
+        p->released += n;
+        return EL_ERR_ARGUMENT;
+    }
+    if (n > p->capacity - p->count) {
+        p->overflows++;
+        p->released += n;
+        return EL_ERR_TOO_BIG;
+    }
+    if (p->dry && n > 0) p->underruns++; /* audio of the same reply after the buffer ran dry: a gap was heard */
+    p->dry = 0;
+    uint32_t tail = (p->head + p->count) % p->capacity;
+    for (uint32_t i = 0; i < n; i++) p->ring[(tail + i) % p->capacity] = samples[i];
+    p->count += n;
+    return EL_OK;
+}
+
+uint32_t el_playback_pull(el_playback_t *p, int16_t *out, uint32_t n, int speaking) {
+    uint32_t take = n < p->count ? n : p->count;
+    for (uint32_t i = 0; i < take; i++) out[i] = p->ring[(p->head + i) % p->capacity];
+    for (uint32_t i = take; i < n; i++) out[i] = 0;
+    p->head = (p->head + take) % p->capacity;
+    p->count -= take;
+    p->released += take;
+    p->played += take;
+    if (take > 0 && p->count == 0 && speaking) p->dry = 1;
+    if (!speaking) p->dry = 0;
+    return take;
+}
+
+void el_playback_flush(el_playback_t *p, uint16_t generation) {
+    p->released += p->count;
+    p->count = 0;
+    p->head = 0;
+    p->generation = generation;
+    p->dry = 0;
+}
+
+void el_playback_credit(const el_playback_t *p, el_msg_t *out) {
+    memset(out, 0, sizeof *out);
+    out->type = EL_MSG_CREDIT;
+    out->u.credit.generation = p->generation;
+    out->u.credit.released_samples = p->released;
+    out->u.credit.played_samples = p->played;
+    out->u.credit.buffered_samples = p->count;
+    out->u.credit.underruns = p->underruns;
+    out->u.credit.overflows = p->overflows;
+    out->u.credit.stale_frames = p->stale_frames;
+}
+
+/* ---- Link state machine (PROTOCOL.md section 5) ------------------------------------------- */
+
+#define T(next, actions) { (uint8_t)(next), (uint8_t)(actions) }
+const el_transition_t EL_TRANSITIONS[EL_STATE_COUNT][EL_EV_COUNT] = {
+    /* LINK_DOWN */
+    { T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO), T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO),
+      T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_LINK_DOWN, 0) },
+    /* AWAIT_WELCOME */
+    { T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO), T(EL_STATE_LINK_DOWN, EL_DO_FLUSH), T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO),
+      T(EL_STATE_SESSION, EL_DO_START_SESSION), T(EL_STATE_AWAIT_WELCOME, EL_DO_REFUSE_VERSION), T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO),
+      T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH) },
+    /* SESSION */
+    { T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH | EL_DO_SEND_HELLO), T(EL_STATE_LINK_DOWN, EL_DO_FLUSH), T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH | EL_DO_SEND_HELLO),
+      T(EL_STATE_SESSION, 0), T(EL_STATE_SESSION, 0), T(EL_STATE_SESSION, 0), T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH) },
+};
+
+static el_bytes_t text(const char *s) {
+    el_bytes_t b = { (const uint8_t *)s, (uint16_t)(s ? strlen(s) : 0) };
+    return b;
+}
+
+void el_device_init(el_device_t *d) {
+    d->state = EL_STATE_LINK_DOWN;
+    d->volume_percent = 100;
+    d->frame_ms = 20;
+    d->hello.type = EL_MSG_HELLO;
+    d->hello.u.hello.protocol_version = EL_PROTOCOL_VERSION;
+    d->hello.u.hello.tool_count = d->tool_count;
+}
+
+void el_device_send(el_device_t *d, const el_msg_t *m) {
+    long n = d->serial ? el_frame_encode(m, d->out, sizeof d->out) : el_encode(m, d->out, sizeof d->out);
+    if (n > 0) d->send(d->send_ctx, d->out, (size_t)n);
+}
+
+static void send_hello(el_device_t *d) {
+    if (d->serial) {
+        uint8_t zero = 0;
+        d->send(d->send_ctx, &zero, 1); /* ends any boot-log bytes as one dropped frame */
+    }
+    d->hello.u.hello.tool_count = d->tool_count;
+    d->hello.u.hello.playback_buffer_samples = d->playback ? d->playback->capacity : 0;
+    el_device_send(d, &d->hello);
+    for (uint8_t i = 0; i < d->tool_count; i++) {
+        el_msg_t m;
+        memset(&m, 0, sizeof m);
+        m.type = EL_MSG_TOOL;
+        m.u.tool.index = i;
+        m.u.tool.name = text(d->tools[i].name);
+        m.u.tool.description = text(d->tools[i].description);
+        m.u.tool.parameters_schema = text(d->tools[i].parameters_schema);
+        el_device_send(d, &m);
+    }
+    d->hello_elapsed_ms = 0;
+}
+
+static void send_credit(el_device_t *d) {
+    if (!d->playback) return;
+    el_msg_t m;
+    el_playback_credit(d->playback, &m);
+    el_device_send(d, &m);
+}
+
+static void send_error(el_device_t *d, uint16_t code, const char *message) {
+    el_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = EL_MSG_ERROR;
+    m.u.error.code = code;
+    m.u.error.message = text(message);
+    el_device_send(d, &m);
+}
+
+static void run(el_device_t *d, el_link_event_t ev, const el_msg_t *welcome) {
+    el_transition_t t = EL_TRANSITIONS[d->state][ev];
+    d->state = (el_link_state_t)t.next;
+    if ((t.actions & EL_DO_FLUSH) && d->playback) el_playback_flush(d->playback, 0);
+    if (t.actions & EL_DO_REFUSE_VERSION) {
+        el_msg_t bye;
+        memset(&bye, 0, sizeof bye);
+        send_error(d, 1, "device speaks protocol v1");
+        bye.type = EL_MSG_GOODBYE;
+        bye.u.goodbye.reason = 3;
+        el_device_send(d, &bye);
+    }
+    if ((t.actions & EL_DO_START_SESSION) && welcome) {
+        d->session_id = welcome->u.welcome.session_id;
+        d->mic_codec = welcome->u.welcome.mic_codec;
+        d->speaker_codec = welcome->u.welcome.speaker_codec;
+        d->frame_ms = welcome->u.welcome.frame_ms ? welcome->u.welcome.frame_ms : 20;
+        d->mic_seq = 0;
+        if (d->playback) {
+            int16_t *ring = d->playback->ring;
+            uint32_t cap = d->playback->capacity;
+            el_playback_init(d->playback, ring, cap);
+        }
+        send_credit(d);
+    }
+    if (t.actions & EL_DO_SEND_HELLO) send_hello(d);
+}
+
+void el_device_event(el_device_t *d, el_link_event_t ev) {
+    run(d, ev, NULL);
+}
+
+void el_device_tick(el_device_t *d, uint32_t elapsed_ms) {
+    if (d->state != EL_STATE_AWAIT_WELCOME) return;
+    d->hello_elapsed_ms += elapsed_ms;
+    if (d->hello_elapsed_ms >= 2000) run(d, EL_EV_HELLO_TIMEOUT, NULL);
+}
+
+static void on_audio_out(el_device_t *d, const el_msg_t *m) {
+    int16_t *pcm = d->pcm;
+    const size_t cap = sizeof d->pcm / sizeof d->pcm[0];
+    const el_bytes_t *p = &m->u.audio_out.payload;
+    long n = 0;
+    switch (d->speaker_codec) {
+    case 1: for (n = 0; n < p->len; n++) pcm[n] = el_mulaw_decode(p->ptr[n]); break;
+    case 2: for (n = 0; n < p->len; n++) pcm[n] = el_alaw_decode(p->ptr[n]); break;
+    case 3: n = el_ima_decode(p->ptr, p->len, pcm, cap); break;
+    default:
+        if (d->hello.u.hello.speaker.sample_format == 2) {
+            for (n = 0; n < p->len; n++) pcm[n] = (int16_t)((p->ptr[n] - 128) * 256);
+        } else {
+            for (n = 0; 2 * n + 1 < (long)p->len; n++) pcm[n] = (int16_t)(uint16_t)(p->ptr[2 * n] | (p->ptr[2 * n + 1] << 8));
+        }
+    }
+    if (n < 0) {
+        send_error(d, 2, "audio frame does not decode");
+        return;
+    }
+    el_apply_gain_q15(pcm, (size_t)n, el_volume_gain_q15(d->volume_percent));
+    if (el_playback_push(d->playback, m->u.audio_out.generation, pcm, (uint32_t)n) == EL_ERR_TOO_BIG) send_error(d, 4, "playback buffer overflow");
+}
+
+static void on_tool_call(el_device_t *d, const el_msg_t *m) {
+    el_msg_t r;
+    memset(&r, 0, sizeof r);
+    r.type = EL_MSG_TOOL_RESULT;
+    r.u.tool_result.call_id = m->u.tool_call.call_id;
+    char *result = d->tool_result;
+    const size_t result_cap = sizeof d->tool_result;
+    const el_tool_t *tool = NULL;
+    for (uint8_t i = 0; i < d->tool_count; i++) {
+        if (strlen(d->tools[i].name) == m->u.tool_call.name.len && memcmp(d->tools[i].name, m->u.tool_call.name.ptr, m->u.tool_call.name.len) == 0) tool = &d->tools[i];
+    }
+    if (!tool) {
+        r.u.tool_result.status = 1;
+        r.u.tool_result.result_json = text("\"no such tool\"");
+    } else {
+        result[0] = 0;
+        r.u.tool_result.status = (uint8_t)(tool->run(tool->ctx, (const char *)m->u.tool_call.args_json.ptr, m->u.tool_call.args_json.len, result, result_cap) ? 1 : 0);
+        result[result_cap - 1] = 0;
+        r.u.tool_result.result_json = text(result);
+    }
+    el_device_send(d, &r);
+}
+
+static void on_config(el_device_t *d, const el_msg_t *m) {
+    if (m->type == EL_MSG_CONFIG_SET) {
+        static const uint8_t max[6] = {0, 32, 64, 96, 64, 32};
+        uint8_t key = m->u.config_set.key;
+        if (key < 1 || key > 5 || m->u.config_set.value.len > max[key] || !d->settings.set ||
+            d->settings.set(d->settings.ctx, key, m->u.config_set.value.ptr, m->u.config_set.value.len) != 0) {
+            send_error(d, 5, "setting refused");
+        }
+        return;
+    }
+    uint8_t (*values)[97] = d->config_values;
+    el_msg_t r;
+    memset(&r, 0, sizeof r);
+    r.type = EL_MSG_CONFIG_REPORT;
+    r.u.config_report.count = 5;
+    for (uint8_t key = 1; key <= 5; key++) {
+        el_config_entry_t *e = &r.u.config_report.entries[key - 1];
+        int secret = key == 2 || key == 4;
+        int len = d->settings.get ? d->settings.get(d->settings.ctx, key, values[key - 1], sizeof d->config_values[0]) : -1;
+        e->key = key;
+        e->flags = (uint8_t)((len >= 0 ? 1 : 0) | (secret ? 2 : 0));
+        e->value.ptr = values[key - 1];
+        e->value.len = (uint16_t)(len > 0 && !secret ? len : 0);
+    }
+    el_device_send(d, &r);
+}
+
+void el_device_handle(el_device_t *d, const el_msg_t *m) {
+    switch (m->type) {
+    case EL_MSG_HELLO_REQUEST: run(d, EL_EV_HELLO_REQUEST, NULL); return;
+    case EL_MSG_WELCOME:
+        run(d, m->u.welcome.protocol_version == EL_PROTOCOL_VERSION ? EL_EV_WELCOME_OK : EL_EV_WELCOME_BAD_VERSION, m);
+        return;
+    case EL_MSG_GOODBYE: run(d, EL_EV_GOODBYE, NULL); return;
+    case EL_MSG_CONFIG_SET:
+    case EL_MSG_CONFIG_GET: on_config(d, m); return;
+    case EL_MSG_PING: {
+        el_msg_t r;
+        memset(&r, 0, sizeof r);
+        r.type = EL_MSG_PONG;
+        r.u.pong.nonce = m->u.ping.nonce;
+        r.u.pong.ping_time_us = m->u.ping.time_us;
+        r.u.pong.time_us = m->u.ping.time_us; /* the glue overwrites with its clock when it has one */
+        el_device_send(d, &r);
+        return;
+    }
+    default: break;
+    }
+    if (d->state != EL_STATE_SESSION) {
+        if (m->type == EL_MSG_AUDIO_OUT || m->type == EL_MSG_FLUSH || m->type == EL_MSG_TOOL_CALL) send_error(d, 7, "no session yet");
+        return;
+    }
+    switch (m->type) {
+    case EL_MSG_AUDIO_OUT: on_audio_out(d, m); break;
+    case EL_MSG_FLUSH: el_playback_flush(d->playback, m->u.flush.generation); send_credit(d); break;
+    case EL_MSG_SET_VOLUME: d->volume_percent = m->u.set_volume.volume_percent > 100 ? 100 : m->u.set_volume.volume_percent; break;
+    case EL_MSG_STATE:
+        d->assistant_state = m->u.state.state;
+        if (d->on_state) d->on_state(d->on_state_ctx, d->assistant_state);
+        break;
+    case EL_MSG_TOOL_CALL: on_tool_call(d, m); break;
+    default: break; /* unknown or not for a device: skipped */
+    }
+}
+
+void el_device_mic_frame(el_device_t *d, const int16_t *samples, size_t n, uint32_t capture_time_us) {
+    if (d->state != EL_STATE_SESSION) return;
+    uint8_t *payload = d->payload;
+    const size_t cap = sizeof d->payload;
+    long len = 0;
+    switch (d->mic_codec) {
+    case 1: for (size_t i = 0; i < n && i < cap; i++) payload[len++] = el_mulaw_encode(samples[i]); break;
+    case 2: for (size_t i = 0; i < n && i < cap; i++) payload[len++] = el_alaw_encode(samples[i]); break;
+    case 3: len = el_ima_encode(samples, n, &d->ima_index, payload, cap); break;
+    default:
+        for (size_t i = 0; i < n && 2 * i + 1 < cap; i++) {
+            payload[len++] = (uint8_t)samples[i];
+            payload[len++] = (uint8_t)((uint16_t)samples[i] >> 8);
+        }
+    }
+    if (len <= 0) return;
+    el_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = EL_MSG_AUDIO_IN;
+    m.u.audio_in.seq = d->mic_seq++;
+    m.u.audio_in.capture_time_us = capture_time_us;
+    m.u.audio_in.payload.ptr = payload;
+    m.u.audio_in.payload.len = (uint16_t)len;
+    el_device_send(d, &m);
+}
+
+void el_device_button(el_device_t *d, int down, uint32_t time_us) {
+    el_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = EL_MSG_EVENT;
+    m.u.event.event = (uint8_t)(down ? 1 : 2);
+    m.u.event.time_us = time_us;
+    el_device_send(d, &m);
+}

@@ -1,0 +1,391 @@
+/*
+ * Tests of the portable core against the golden vectors in firmware/PROTOCOL.md (the same ones
+ * the TypeScript tests read), plus playback, state machine, codec and tool behaviour.
+ * Runs on the host (ASan/UBSan) and on a 32-bit RISC-V core under QEMU (semihosting).
+ * Prints "N passed, N failed" and exits non-zero on any failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "el_device.h"
+#include "el_wire.h"
+
+#ifndef PROTOCOL_MD
+#define PROTOCOL_MD "../PROTOCOL.md"
+#endif
+
+static int passed, failed;
+#define CHECK(cond, ...)                                  \
+    do {                                                  \
+        if (cond) passed++;                               \
+        else {                                            \
+            failed++;                                     \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
+            printf(__VA_ARGS__);                          \
+            printf("\n");                                 \
+        }                                                 \
+    } while (0)
+
+static char doc[200000];
+
+static size_t hex_bytes(const char *text, uint8_t *out, size_t cap) {
+    size_t n = 0;
+    int hi = -1;
+    for (const char *p = text; *p && *p != '\n'; p++) {
+        int v = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10 : -1;
+        if (v < 0) continue;
+        if (hi < 0) hi = v;
+        else {
+            if (n < cap) out[n++] = (uint8_t)(hi * 16 + v);
+            hi = -1;
+        }
+    }
+    return n;
+}
+
+/* Finds the line starting with `key` inside the fenced block that starts at `block`. */
+static const char *field(const char *block, const char *key) {
+    const char *end = strstr(block + 3, "```");
+    for (const char *line = strchr(block, '\n'); line && line < end; line = strchr(line + 1, '\n')) {
+        if (strncmp(line + 1, key, strlen(key)) == 0 && line[1 + strlen(key)] == ' ') return line + 1 + strlen(key);
+    }
+    return NULL;
+}
+
+static uint8_t msg[4096], frame[4096], out[4096];
+
+static void test_vectors(void) {
+    int vectors = 0;
+    for (const char *b = strstr(doc, "```vector "); b; b = strstr(b + 1, "```vector ")) {
+        char name[64] = {0};
+        sscanf(b + 10, "%63s", name);
+        size_t mlen = hex_bytes(field(b, "msg"), msg, sizeof msg);
+        size_t flen = hex_bytes(field(b, "frame"), frame, sizeof frame);
+        el_msg_t m;
+        CHECK(el_decode(msg, mlen, &m) == EL_OK, "%s: decodes", name);
+        long n = el_encode(&m, out, sizeof out);
+        CHECK(n == (long)mlen && memcmp(out, msg, mlen) == 0, "%s: re-encodes to the documented bytes", name);
+        n = el_frame_encode(&m, out, sizeof out);
+        CHECK(n == (long)flen && memcmp(out, frame, flen) == 0, "%s: frames to the documented frame", name);
+        /* The frame decoder, fed one byte at a time, gives the message back. */
+        el_framer_t *f = malloc(sizeof *f);
+        el_framer_init(f);
+        el_msg_t got;
+        int found = 0;
+        for (size_t i = 0; i < flen; i++) {
+            size_t used;
+            if (el_framer_push(f, frame + i, 1, &used, &got) == EL_OK) found++;
+        }
+        CHECK(found == 1 && el_encode(&got, out, sizeof out) == (long)mlen && memcmp(out, msg, mlen) == 0, "%s: streams back byte by byte", name);
+        free(f);
+        vectors++;
+    }
+    CHECK(vectors == 22, "all 22 message vectors found (got %d)", vectors);
+    /* Field checks: the C structs mean what the TypeScript objects mean. */
+    const char *hello = strstr(doc, "```vector hello\n");
+    el_msg_t m;
+    el_decode(msg, hex_bytes(field(hello, "msg"), msg, sizeof msg), &m);
+    CHECK(m.u.hello.playback_buffer_samples == 3200 && m.u.hello.mic.sample_rate_hz == 16000 && m.u.hello.tool_count == 1 &&
+          m.u.hello.device_id.len == 6 && memcmp(m.u.hello.device_id.ptr, "a0b1c2", 6) == 0, "hello fields");
+    const char *credit = strstr(doc, "```vector credit\n");
+    el_decode(msg, hex_bytes(field(credit, "msg"), msg, sizeof msg), &m);
+    CHECK(m.u.credit.released_samples == 6400 && m.u.credit.stale_frames == 3, "credit fields");
+}
+
+static void test_decode_examples(void) {
+    el_msg_t m;
+    const char *b = strstr(doc, "```decode ping-with-trailing-field");
+    size_t n = hex_bytes(field(b, "msg"), msg, sizeof msg);
+    CHECK(el_decode(msg, n, &m) == EL_OK && m.u.ping.nonce == 1 && m.u.ping.time_us == 2, "trailing fields are ignored");
+    b = strstr(doc, "```decode unknown-type");
+    n = hex_bytes(field(b, "msg"), msg, sizeof msg);
+    CHECK(el_decode(msg, n, &m) == EL_ERR_UNKNOWN, "unknown type is skipped");
+    b = strstr(doc, "```decode malformed-string");
+    n = hex_bytes(field(b, "msg"), msg, sizeof msg);
+    CHECK(el_decode(msg, n, &m) == EL_ERR_MALFORMED, "a string past the end is malformed");
+}
+
+static size_t range_bytes(const char *text, const char *stop, uint8_t *dst) {
+    size_t n = 0;
+    for (const char *p = text; p < stop;) {
+        while (p < stop && *p == ' ') p++;
+        if (p >= stop) break;
+        unsigned a, z;
+        if (sscanf(p, "%2x..%2x", &a, &z) == 2 && p[2] == '.') {
+            for (unsigned v = a; v <= z; v++) dst[n++] = (uint8_t)v;
+        } else if (sscanf(p, "%2x", &a) == 1) {
+            dst[n++] = (uint8_t)a;
+        }
+        while (p < stop && *p != ' ') p++;
+    }
+    return n;
+}
+
+static void test_cobs_examples(void) {
+    const char *b = strstr(doc, "```cobs\n");
+    const char *end = strstr(b + 7, "```");
+    int rows = 0;
+    for (const char *line = strchr(b, '\n') + 1; line < end; line = strchr(line, '\n') + 1) {
+        const char *arrow = strstr(line, "=>");
+        const char *eol = strchr(line, '\n');
+        uint8_t data[300], enc[300], got[300];
+        size_t dn = range_bytes(line, arrow, data);
+        size_t en = range_bytes(arrow + 2, eol, enc);
+        long n = el_cobs_encode(data, dn, got, sizeof got);
+        CHECK(n == (long)en && memcmp(got, enc, en) == 0, "COBS row %d encodes", rows);
+        n = el_cobs_decode(enc, en, got, sizeof got);
+        CHECK(n == (long)dn && memcmp(got, data, dn) == 0, "COBS row %d decodes", rows);
+        rows++;
+    }
+    CHECK(rows == 10, "10 COBS rows (got %d)", rows);
+}
+
+static void test_crc(void) {
+    CHECK(el_crc16((const uint8_t *)"123456789", 9) == 0x29B1, "CRC-16/CCITT-FALSE check value");
+}
+
+static void test_resync(void) {
+    /* Garbage (a boot log), a damaged frame, an endless run, then a good frame: only it comes out. */
+    el_framer_t *f = malloc(sizeof *f);
+    el_framer_init(f);
+    el_msg_t ping = {0};
+    ping.type = EL_MSG_PING;
+    ping.u.ping.nonce = 42;
+    long n = el_frame_encode(&ping, frame, sizeof frame);
+    static uint8_t stream[8000];
+    size_t at = 0;
+    const char *boot = "ets Jun  8 2016 00:22:57\r\nrst:0x1 (POWERON_RESET)\r\n";
+    memcpy(stream, boot, strlen(boot));
+    at += strlen(boot);
+    stream[at++] = 0;
+    memcpy(stream + at, frame, (size_t)n);
+    stream[at + 2] ^= 0x10; /* damaged copy */
+    at += (size_t)n;
+    for (int i = 0; i < 3000; i++) stream[at++] = 0x41; /* oversize */
+    stream[at++] = 0;
+    memcpy(stream + at, frame, (size_t)n);
+    at += (size_t)n;
+    int good = 0;
+    el_msg_t got;
+    for (size_t i = 0; i < at;) {
+        size_t used;
+        el_status_t s = el_framer_push(f, stream + i, at - i, &used, &got);
+        i += used;
+        if (s == EL_OK) good += got.type == EL_MSG_PING && got.u.ping.nonce == 42;
+    }
+    CHECK(good == 1, "exactly the one good frame survives (got %d)", good);
+    CHECK(f->bad_crc + f->malformed >= 1 && f->oversize == 1, "damage counted: crc %u malformed %u oversize %u", (unsigned)f->bad_crc, (unsigned)f->malformed, (unsigned)f->oversize);
+    free(f);
+}
+
+static void test_playback(void) {
+    static int16_t ring[320];
+    el_playback_t p;
+    el_playback_init(&p, ring, 320);
+    int16_t a[160], outbuf[400];
+    for (int i = 0; i < 160; i++) a[i] = (int16_t)i;
+    CHECK(el_playback_push(&p, 0, a, 160) == EL_OK && el_playback_push(&p, 0, a, 160) == EL_OK, "fills to capacity");
+    CHECK(el_playback_push(&p, 0, a, 160) == EL_ERR_TOO_BIG && p.overflows == 1 && p.released == 160, "overflow dropped, counted and released");
+    CHECK(el_playback_pull(&p, outbuf, 100, 1) == 100 && outbuf[99] == 99, "plays in order");
+    el_playback_flush(&p, 1);
+    CHECK(p.count == 0 && p.released == 160 + 320 && p.generation == 1, "flush releases everything and moves the generation");
+    CHECK(el_playback_push(&p, 0, a, 160) == EL_ERR_ARGUMENT && p.stale_frames == 1, "audio of the old reply is stale: dropped");
+    el_playback_push(&p, 1, a, 160);
+    el_playback_pull(&p, outbuf, 400, 1);
+    CHECK(outbuf[159] == 159 && outbuf[160] == 0, "dry buffer plays silence");
+    el_playback_push(&p, 1, a, 160);
+    CHECK(p.underruns == 1, "a gap inside a reply is an underrun");
+    el_msg_t credit;
+    el_playback_credit(&p, &credit);
+    CHECK(credit.type == EL_MSG_CREDIT && credit.u.credit.buffered_samples == 160 && credit.u.credit.released_samples == p.released, "credit reports the counters");
+}
+
+static void test_transitions(void) {
+    CHECK(EL_TRANSITIONS[EL_STATE_LINK_DOWN][EL_EV_LINK_UP].next == EL_STATE_AWAIT_WELCOME, "link up → await welcome");
+    CHECK(EL_TRANSITIONS[EL_STATE_AWAIT_WELCOME][EL_EV_WELCOME_OK].next == EL_STATE_SESSION, "welcome → session");
+    CHECK(EL_TRANSITIONS[EL_STATE_AWAIT_WELCOME][EL_EV_WELCOME_BAD_VERSION].actions & EL_DO_REFUSE_VERSION, "bad version refused");
+    CHECK(EL_TRANSITIONS[EL_STATE_SESSION][EL_EV_HELLO_REQUEST].next == EL_STATE_AWAIT_WELCOME, "hello request restarts");
+    for (int s = 0; s < EL_STATE_COUNT; s++)
+        for (int e = 0; e < EL_EV_COUNT; e++) CHECK(EL_TRANSITIONS[s][e].next < EL_STATE_COUNT, "table entry %d/%d valid", s, e);
+}
+
+/* A device talking to a pretend host through a captured byte buffer. */
+static uint8_t wire[65536];
+static size_t wire_len;
+static void capture(void *ctx, const uint8_t *bytes, size_t len) {
+    (void)ctx;
+    if (wire_len + len <= sizeof wire) memcpy(wire + wire_len, bytes, len), wire_len += len;
+}
+static int led_on;
+static int set_led(void *ctx, const char *args, size_t len, char *result, size_t cap) {
+    (void)ctx;
+    led_on = len >= 9 && strstr(args, "true") != NULL;
+    snprintf(result, cap, "{\"led\":\"%s\"}", led_on ? "on" : "off");
+    return 0;
+}
+static char stored[6][100];
+static int stored_len[6] = {-1, -1, -1, -1, -1, -1};
+static int setting_set(void *ctx, uint8_t key, const uint8_t *v, size_t len) {
+    (void)ctx;
+    memcpy(stored[key], v, len);
+    stored_len[key] = len ? (int)len : -1;
+    return 0;
+}
+static int setting_get(void *ctx, uint8_t key, uint8_t *buf, size_t cap) {
+    (void)ctx;
+    if (stored_len[key] < 0 || (size_t)stored_len[key] > cap) return -1;
+    memcpy(buf, stored[key], (size_t)stored_len[key]);
+    return stored_len[key];
+}
+
+static int next_message(el_framer_t *f, size_t *at, el_msg_t *m) {
+    while (*at < wire_len) {
+        size_t used;
+        el_status_t s = el_framer_push(f, wire + *at, wire_len - *at, &used, m);
+        *at += used;
+        if (s == EL_OK) return 1;
+    }
+    return 0;
+}
+
+static void feed(el_device_t *d, const el_msg_t *m) {
+    long n = el_encode(m, out, sizeof out);
+    el_msg_t back;
+    if (n > 0 && el_decode(out, (size_t)n, &back) == EL_OK) el_device_handle(d, &back);
+}
+
+static void test_device(void) {
+    static el_device_t d;
+    static int16_t ring[3200];
+    static el_playback_t p;
+    static const el_tool_t tools[] = { { "set_led", "LED", "{\"type\":\"object\"}", set_led, NULL } };
+    el_framer_t *f = malloc(sizeof *f);
+    memset(&d, 0, sizeof d);
+    el_playback_init(&p, ring, 3200);
+    d.serial = 1;
+    d.send = capture;
+    d.playback = &p;
+    d.tools = tools;
+    d.tool_count = 1;
+    d.settings.set = setting_set;
+    d.settings.get = setting_get;
+    el_device_init(&d);
+    d.hello.u.hello.device_id.ptr = (const uint8_t *)"board";
+    d.hello.u.hello.device_id.len = 5;
+    d.hello.u.hello.speaker.sample_rate_hz = 16000;
+    d.hello.u.hello.speaker.sample_format = 1;
+    d.hello.u.hello.speaker.channels = 1;
+    el_framer_init(f);
+    size_t at = 0;
+    el_msg_t m;
+    el_device_event(&d, EL_EV_LINK_UP);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_HELLO && m.u.hello.playback_buffer_samples == 3200, "says HELLO on link up");
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_TOOL && m.u.tool.name.len == 7, "then its TOOL");
+    el_device_tick(&d, 2100);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_HELLO, "repeats HELLO until welcomed");
+    next_message(f, &at, &m);
+    el_msg_t w = {0};
+    w.type = EL_MSG_WELCOME;
+    w.u.welcome.protocol_version = 1;
+    w.u.welcome.session_id = 7;
+    w.u.welcome.frame_ms = 20;
+    feed(&d, &w);
+    CHECK(d.state == EL_STATE_SESSION && next_message(f, &at, &m) && m.type == EL_MSG_CREDIT, "welcome starts the session with a CREDIT");
+    /* Audio, flush, stale audio. */
+    static uint8_t pcm[640];
+    for (int i = 0; i < 640; i++) pcm[i] = (uint8_t)(i & 0xFF) | 1;
+    el_msg_t a = {0};
+    a.type = EL_MSG_AUDIO_OUT;
+    a.u.audio_out.payload.ptr = pcm;
+    a.u.audio_out.payload.len = 640;
+    feed(&d, &a);
+    CHECK(p.count == 320, "AUDIO_OUT fills the playback buffer");
+    el_msg_t fl = {0};
+    fl.type = EL_MSG_FLUSH;
+    fl.u.flush.generation = 1;
+    feed(&d, &fl);
+    CHECK(p.count == 0 && next_message(f, &at, &m) && m.type == EL_MSG_CREDIT && m.u.credit.released_samples == 320 && m.u.credit.generation == 1, "FLUSH empties and credits at once");
+    feed(&d, &a); /* generation 0: stale */
+    CHECK(p.count == 0 && p.stale_frames == 1, "stale audio after a flush never plays");
+    /* Tool call. */
+    el_msg_t tc = {0};
+    tc.type = EL_MSG_TOOL_CALL;
+    tc.u.tool_call.call_id = 9;
+    tc.u.tool_call.name.ptr = (const uint8_t *)"set_led";
+    tc.u.tool_call.name.len = 7;
+    tc.u.tool_call.args_json.ptr = (const uint8_t *)"{\"on\":true}";
+    tc.u.tool_call.args_json.len = 11;
+    feed(&d, &tc);
+    CHECK(led_on && next_message(f, &at, &m) && m.type == EL_MSG_TOOL_RESULT && m.u.tool_result.call_id == 9 && m.u.tool_result.status == 0, "tool call runs and answers with its id");
+    /* Provisioning: secrets are never read back. */
+    el_msg_t cs = {0};
+    cs.type = EL_MSG_CONFIG_SET;
+    cs.u.config_set.key = 2;
+    cs.u.config_set.value.ptr = (const uint8_t *)"hunter2";
+    cs.u.config_set.value.len = 7;
+    feed(&d, &cs);
+    cs.u.config_set.key = 1;
+    cs.u.config_set.value.ptr = (const uint8_t *)"home";
+    cs.u.config_set.value.len = 4;
+    feed(&d, &cs);
+    el_msg_t cg = {0};
+    cg.type = EL_MSG_CONFIG_GET;
+    feed(&d, &cg);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_CONFIG_REPORT && m.u.config_report.count == 5, "config report");
+    CHECK(m.u.config_report.entries[0].value.len == 4 && m.u.config_report.entries[1].flags == 3 && m.u.config_report.entries[1].value.len == 0, "the password is set but withheld");
+    /* Microphone in ADPCM after a WELCOME that chose it. */
+    w.u.welcome.mic_codec = 3;
+    el_device_event(&d, EL_EV_HELLO_REQUEST);
+    while (next_message(f, &at, &m)) {}
+    feed(&d, &w);
+    next_message(f, &at, &m);
+    int16_t mic[321];
+    for (int i = 0; i < 321; i++) mic[i] = (int16_t)(i * 50);
+    el_device_mic_frame(&d, mic, 321, 1234);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_AUDIO_IN && m.u.audio_in.payload.len == 164 && m.u.audio_in.capture_time_us == 1234, "mic frame as one 164-byte ADPCM block");
+    free(f);
+}
+
+static void test_codecs(void) {
+    /* µ-law and A-law: every code decodes and re-encodes to itself (except the two zeros). */
+    int ok_mu = 1, ok_a = 1;
+    for (int b = 0; b < 256; b++) {
+        if (el_mulaw_encode(el_mulaw_decode((uint8_t)b)) != b && b != 0x7F) ok_mu = 0;
+        if (el_alaw_encode(el_alaw_decode((uint8_t)b)) != b) ok_a = 0;
+    }
+    CHECK(ok_mu, "mu-law codes are stable");
+    CHECK(ok_a, "A-law codes are stable");
+    CHECK(el_mulaw_encode(2) == 0xFE && el_mulaw_encode(-3) == 0x7E && el_mulaw_encode(1000) == 0xCE, "mu-law rounds like sox");
+    CHECK(el_alaw_encode(100) == 0xD3 && el_alaw_encode(-1000) == 0x7A && el_alaw_encode(32767) == 0xAA, "A-law rounds like sox");
+    int16_t in[505], dec[505];
+    for (int i = 0; i < 505; i++) in[i] = (int16_t)(8000 * ((i % 40) - 20) / 20);
+    uint8_t idx = 0, block[256];
+    long n = el_ima_encode(in, 505, &idx, block, sizeof block);
+    CHECK(n == 256 && el_ima_decode(block, 256, dec, 505) == 505 && dec[0] == in[0], "IMA ADPCM block round trip");
+    CHECK(el_volume_gain_q15(100) == 32767 && el_volume_gain_q15(0) == 0, "volume ends");
+    uint16_t g50 = el_volume_gain_q15(50); /* −25.25 dB ≈ 0.0546 → 1789 in Q15 */
+    CHECK(g50 > 1770 && g50 < 1810, "volume 50%% is about -25 dB (Q15 %u)", g50);
+}
+
+int main(void) {
+    FILE *fp = fopen(PROTOCOL_MD, "rb");
+    if (!fp) {
+        printf("cannot open %s\n", PROTOCOL_MD);
+        return 2;
+    }
+    size_t n = fread(doc, 1, sizeof doc - 1, fp);
+    fclose(fp);
+    doc[n] = 0;
+    test_crc();
+    test_vectors();
+    test_decode_examples();
+    test_cobs_examples();
+    test_resync();
+    test_playback();
+    test_transitions();
+    test_device();
+    test_codecs();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
