@@ -4,8 +4,21 @@
  * the C core and the TypeScript code encode the same session's frames byte for byte.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { Bridge } from '../src/bridge/bridge.js';
+import { SerialWatcher } from '../src/device/serialWatcher.js';
+import { validateLiveConfig } from '../src/live/config.js';
+import { createLogger } from '../src/log.js';
+import { AssistantState } from '../src/protocol/messages.js';
+import { SerialFrameDecoder } from '../src/protocol/serialFraming.js';
+import { SimulatedDevice } from '../src/simulator/simulatedDevice.js';
+import { until } from './helpers/bridge.js';
+import { cleanup, spokenTurn, startEmulator } from './helpers/live.js';
+import { PtyPair } from './helpers/pty.js';
 
 const testDir = fileURLToPath(new URL('../firmware/test', import.meta.url));
 
@@ -33,5 +46,59 @@ describe('firmware core (C)', () => {
     const out = make('fuzz', 'FUZZ_SECONDS=10');
     expect(out).toMatch(/stat::number_of_executed_units:\s+\d+/);
     expect(out).not.toMatch(/ERROR: AddressSanitizer|SUMMARY: UndefinedBehaviorSanitizer|deadly signal/);
+  });
+});
+
+describe('cross-implementation check', () => {
+  it('the C core re-encodes a recorded TypeScript session byte for byte, and TypeScript reads what C wrote', async () => {
+    // Record a real session: a simulated board and the bridge over a pty, tool call and all.
+    const emulator = await startEmulator({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: 'set_led', args: { on: true } }, say: 'done', durationMs: 600 }] } });
+    const log = createLogger({ json: false, write: () => undefined });
+    const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl }), log });
+    const pty = new PtyPair();
+    await pty.plug();
+    const recorded = { toHost: [] as Buffer[], fromHost: [] as Buffer[] };
+    const board = new SimulatedDevice({ tap: (direction, bytes) => recorded[direction].push(Buffer.from(bytes)) });
+    const watcher = new SerialWatcher({ path: pty.host, log, onLink: (link) => void bridge.addLink(link) });
+    try {
+      await board.connectSerial(pty.device);
+      watcher.start();
+      board.speak(await spokenTurn());
+      await until(() => board.ledOn && board.stats.framesPlayed > 10 && board.hostState === AssistantState.LISTENING, 20_000, 'a full turn');
+    } finally {
+      board.close();
+      watcher.stop();
+      await bridge.close();
+      await pty.unplug();
+      await cleanup();
+    }
+    make('replay');
+    const dir = mkdtempSync(join(tmpdir(), 'esp-live-xcheck-'));
+    for (const direction of ['toHost', 'fromHost'] as const) {
+      const stream = Buffer.concat(recorded[direction]);
+      const input = join(dir, `${direction}.bin`);
+      const output = join(dir, `${direction}.c.bin`);
+      writeFileSync(input, stream);
+      const report = execFileSync(join(testDir, '../build/test/replay'), [input, output], { encoding: 'utf8' });
+      const fromC = readFileSync(output);
+      // TypeScript's frames, without the delimiters that only separate: what C wrote must match them.
+      const tsFrames: Buffer[] = [];
+      let start = 0;
+      for (let i = 0; i < stream.length; i++) {
+        if (stream[i] !== 0) continue;
+        if (i > start) tsFrames.push(stream.subarray(start, i + 1));
+        start = i + 1;
+      }
+      expect(report).toMatch(new RegExp(`^${tsFrames.length} messages, 0 bad CRC, 0 malformed, 0 oversize, 0 unknown`));
+      expect(fromC.equals(Buffer.concat(tsFrames))).toBe(true);
+      // And back: TypeScript decodes C's bytes into the same messages as its own.
+      const decode = (bytes: Buffer) => {
+        const out: unknown[] = [];
+        new SerialFrameDecoder((m) => out.push(m)).push(bytes);
+        return out;
+      };
+      expect(decode(fromC)).toEqual(decode(stream));
+      expect(tsFrames.length).toBeGreaterThan(direction === 'toHost' ? 100 : 20);
+    }
   });
 });

@@ -32,6 +32,8 @@ export interface SimulatedDeviceOptions {
   baudRate?: number;
   /** Keep everything played in `playedAudio` (default true; long benchmarks turn it off). */
   keepPlayed?: boolean;
+  /** Sees every byte on the link, both ways (for recording a session). */
+  tap?: (direction: 'toHost' | 'fromHost', bytes: Uint8Array) => void;
   protocolVersion?: number;
 }
 
@@ -123,10 +125,20 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     this.serial = true;
     this.decoder.reset();
-    port.on('data', (chunk: Buffer) => (this.options.baudRate ? this.rxQueue.push(chunk) : this.decoder.push(chunk)));
+    port.on('data', (chunk: Buffer) => {
+      this.options.tap?.('fromHost', chunk);
+      if (this.options.baudRate) this.rxQueue.push(chunk);
+      else this.decoder.push(chunk);
+    });
     port.on('close', () => this.onClosed());
     port.on('error', () => this.onClosed());
-    this.transport = { write: (b) => port.write(b), close: () => port.isOpen && port.close() };
+    this.transport = {
+      write: (b) => {
+        this.options.tap?.('toHost', b);
+        port.write(b);
+      },
+      close: () => port.isOpen && port.close(),
+    };
     this.start();
     this.sendRaw(Buffer.from([0]));
     this.sendHello();
