@@ -95,6 +95,7 @@ struct el_device {
     uint8_t config_values[5][97];
     void (*on_state)(void *ctx, uint8_t assistant_state); /* the LED */
     void *on_state_ctx;
+    uint32_t (*now_us)(void); /* the board's clock, for PONG; may be NULL */
 };
 
 void el_device_init(el_device_t *d);

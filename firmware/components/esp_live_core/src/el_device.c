@@ -262,7 +262,7 @@ void el_device_handle(el_device_t *d, const el_msg_t *m) {
         r.type = EL_MSG_PONG;
         r.u.pong.nonce = m->u.ping.nonce;
         r.u.pong.ping_time_us = m->u.ping.time_us;
-        r.u.pong.time_us = m->u.ping.time_us; /* the glue overwrites with its clock when it has one */
+        r.u.pong.time_us = d->now_us ? d->now_us() : m->u.ping.time_us;
         el_device_send(d, &r);
         return;
     }
