@@ -201,6 +201,48 @@ static void on_state(void *ctx, uint8_t state) {
     status_led_set_state(state);
 }
 
+#if !CONFIG_ESP_LIVE_BRINGUP_OFF
+/* Bring-up (hardware/README.md): tone, then level meter, then loopback, before the bridge. */
+static void bringup(void) {
+    static int16_t buf[MIC_RATE_HZ / 50];
+#if CONFIG_ESP_LIVE_BRINGUP_TONE
+    uint32_t phase = 0;
+#else
+    int64_t sum = 0;
+    int frames = 0;
+    char line[64];
+#endif
+    for (;;) {
+#if CONFIG_ESP_LIVE_BRINGUP_TONE
+        for (size_t i = 0; i < sizeof buf / sizeof buf[0]; i++, phase++) {
+            int32_t saw = (int32_t)((phase * 440u * 2u * 32768u / BOARD_SPK_RATE_HZ) % 65536u) - 32768; /* a triangle */
+            buf[i] = (int16_t)((saw < 0 ? -saw : saw) / 2 - 8192);
+        }
+#else
+        size_t got = mic_i2s_read(buf, sizeof buf / sizeof buf[0], BOARD_MIC_GAIN_BITS);
+        for (size_t i = 0; i < got; i++) sum += (int64_t)buf[i] * buf[i];
+        if (++frames == 25) {
+            int level = 0; /* dBFS, rounded: 20 log10(rms / 32768) without libm */
+            uint64_t ms = (uint64_t)(sum / (int64_t)(frames * (sizeof buf / sizeof buf[0])));
+            while (ms < (1ull << 30) && level > -96) ms *= 10, level -= 10; /* 10 dB steps */
+            snprintf(line, sizeof line, "mic level about %d dBFS\r\n", level);
+            send_bytes(NULL, (const uint8_t *)line, strlen(line));
+            sum = 0;
+            frames = 0;
+        }
+#if !CONFIG_ESP_LIVE_BRINGUP_LOOPBACK
+        continue;
+#endif
+#endif
+#if BOARD_SPK_BUILTIN_DAC
+        speaker_dac_write(buf, sizeof buf / sizeof buf[0]);
+#else
+        speaker_i2s_write(buf, sizeof buf / sizeof buf[0]);
+#endif
+    }
+}
+#endif
+
 void app_main(void) {
     lock = xSemaphoreCreateMutex();
     ESP_ERROR_CHECK(settings_nvs_open());
@@ -243,6 +285,9 @@ void app_main(void) {
     ESP_ERROR_CHECK(speaker_dac_start(BOARD_SPK_RATE_HZ));
 #else
     ESP_ERROR_CHECK(speaker_i2s_start(BOARD_SPK_BCLK, BOARD_SPK_WS, BOARD_SPK_DOUT, BOARD_SPK_RATE_HZ));
+#endif
+#if !CONFIG_ESP_LIVE_BRINGUP_OFF
+    bringup();
 #endif
 #if BOARD_LINK_USB_SERIAL_JTAG
     ESP_ERROR_CHECK(link_usb_serial_start(on_usb, NULL));

@@ -39,6 +39,7 @@ cat > "$work/sdkconfig.h" <<CONF
 #define CONFIG_LOG_DEFAULT_LEVEL 2
 #define CONFIG_LOG_TIMESTAMP_SOURCE_RTOS 1
 #define CONFIG_ESP_LIVE_BOARD_ESP32C6_DEVKITC 1
+#define CONFIG_ESP_LIVE_BRINGUP_OFF 1
 #define CONFIG_ESP_WIFI_STATIC_RX_BUFFER_NUM 10
 #define CONFIG_ESP_WIFI_DYNAMIC_RX_BUFFER_NUM 32
 #define CONFIG_ESP_WIFI_DYNAMIC_TX_BUFFER 1
@@ -70,6 +71,15 @@ cat > "$work/sdkconfig.h" <<CONF
 #define CONFIG_SPI_FLASH_SIZE 0x400000
 #define CONFIG_NVS_ENCRYPTION 0
 #define CONFIG_SOC_DAC_SUPPORTED 0
+#define CONFIG_LWIP_TCP_OVERSIZE_MSS 1
+#define CONFIG_LWIP_TCP_MSS 1440
+#define CONFIG_LWIP_TCP_SND_BUF_DEFAULT 5760
+#define CONFIG_LWIP_TCP_WND_DEFAULT 5760
+#define CONFIG_LWIP_MAX_SOCKETS 10
+#define CONFIG_LWIP_TCPIP_TASK_STACK_SIZE 3072
+#define CONFIG_LWIP_TCPIP_RECVMBOX_SIZE 32
+#define CONFIG_LWIP_IPV6_NUM_ADDRESSES 1
+#define CONFIG_LWIP_DHCP_COARSE_TIMER_SECS 1
 CONF
 includes=(-I"$work" -I"$here/components/esp_live_core/include" -I"$here/components/esp_live_glue/include" -I"$here/main")
 # Every include directory of every component (and of the two esp-protocols ones) that is not
