@@ -4,6 +4,7 @@
  */
 import { fitSine, rms, sine, thdPlusNoiseDb, toDb } from '../src/audio/measure.js';
 import { Resampler } from '../src/audio/resampler.js';
+import { concatSamples } from '../src/audio/sampleFormat.js';
 import { PEERS, type Peer } from './resamplerPeers.js';
 import { bestTimeMs, printTable } from './table.js';
 
@@ -15,10 +16,7 @@ async function runAll(peer: Peer, inRateHz: number, outRateHz: number, input: In
   const chunk = inRateHz / 50;
   const parts: Int16Array[] = [];
   for (let at = 0; at < input.length; at += chunk) parts.push(Int16Array.from(r.process(input.subarray(at, at + chunk))));
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, (at += p.length) - p.length);
-  return out;
+  return concatSamples(parts);
 }
 
 interface Quality {

@@ -119,3 +119,14 @@ export function i2s32ToS16(input: Int32Array, gainBits = 0, out: Int16Array = ne
   }
   return out;
 }
+
+/** Joins chunks of samples into one array (one copy). */
+export function concatSamples(parts: readonly Int16Array[], total = parts.reduce((n, p) => n + p.length, 0)): Int16Array {
+  const out = new Int16Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { concatSamples } from '../audio/sampleFormat.js';
 import { writeWavS16 } from '../audio/wav.js';
 import type { DeviceAgent } from './deviceAgent.js';
 
@@ -23,12 +24,7 @@ class Take {
 
   /** The take so far, and a fresh start. */
   take(): Int16Array {
-    const out = new Int16Array(this.samples);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
+    const out = concatSamples(this.parts, this.samples);
     this.parts = [];
     this.samples = 0;
     return out;

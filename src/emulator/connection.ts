@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import { EnergyVad } from '../audio/level.js';
 import { Resampler } from '../audio/resampler.js';
+import { concatSamples } from '../audio/sampleFormat.js';
 import { modelConfigProblem } from '../live/models.js';
 import type { Conversation, ConversationStore } from './conversation.js';
 import { OUTPUT_RATE_HZ, planReply, type PersonaName, type Scenario } from './personas.js';
@@ -303,12 +304,7 @@ export class EmulatorConnection {
   private endUserTurn(): void {
     if (!this.capturing) return;
     this.capturing = false;
-    const utterance = new Int16Array(this.utteranceSamples);
-    let at = 0;
-    for (const f of this.utterance) {
-      utterance.set(f, at);
-      at += f.length;
-    }
+    const utterance = concatSamples(this.utterance, this.utteranceSamples);
     this.utterance = [];
     this.utteranceSamples = 0;
     void this.reply(utterance);

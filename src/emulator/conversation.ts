@@ -3,6 +3,7 @@
  * handle (turn count, scenario position, the audio it received), and the handles themselves.
  */
 import { randomBytes } from 'node:crypto';
+import { concatSamples } from '../audio/sampleFormat.js';
 
 /** Received audio kept per conversation, for tests: the last 60 s at 16 kHz (1.9 MB). */
 const MAX_AUDIO_LOG_SAMPLES = 16000 * 60;
@@ -36,14 +37,9 @@ export class Conversation {
   }
 
   receivedAudio(): Int16Array {
-    const out = new Int16Array(this.audioSamples);
-    let at = 0;
-    for (const part of this.audio) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concatSamples(this.audio, this.audioSamples);
   }
+
 }
 
 export class ConversationStore {

@@ -11,7 +11,7 @@ import { SerialPort } from 'serialport';
 import { WebSocket } from 'ws';
 import { decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw } from '../audio/g711.js';
 import { decodeImaBlock, ImaAdpcmEncoder, imaBlockSamples } from '../audio/imaAdpcm.js';
-import { s16ToU8, u8ToS16 } from '../audio/sampleFormat.js';
+import { concatSamples, s16ToU8, u8ToS16 } from '../audio/sampleFormat.js';
 import { frameSamples } from '../bridge/deviceAudio.js';
 import { decodeMessage, encodeMessage, payloadSamples } from '../protocol/codec.js';
 import { AssistantState, Codec, DeviceEvent, Feature, PROTOCOL_VERSION, SampleFormat, type AudioFormat, type Message } from '../protocol/messages.js';
@@ -488,13 +488,6 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
 
   /** Everything played so far as one array. */
   playedSamples(): Int16Array {
-    const total = this.playedAudio.reduce((n, c) => n + c.length, 0);
-    const out = new Int16Array(total);
-    let at = 0;
-    for (const c of this.playedAudio) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatSamples(this.playedAudio);
   }
 }
