@@ -18,7 +18,7 @@ export interface LinkStats {
 }
 
 export abstract class DeviceLink extends TypedEmitter<LinkEvents> {
-  abstract readonly kind: 'serial' | 'websocket';
+  abstract readonly kind: 'serial' | 'websocket' | 'local';
   /** For people: "/dev/ttyUSB0" or "ws 192.168.1.20". */
   abstract readonly name: string;
   /** What the link carries per direction, or undefined when that is no constraint (native USB, Wi-Fi). */

@@ -54,7 +54,7 @@ interface Recording {
 }
 
 export class LocalAudioLink extends DeviceLink {
-  readonly kind = 'serial' as const; // in-process: no wire, no limit
+  readonly kind = 'local' as const; // in-process: no wire, no limit
   readonly name = 'local audio';
   readonly bytesPerSecond = undefined;
   private speaker: Writable | undefined;
