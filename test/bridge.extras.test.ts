@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bonjour } from 'bonjour-service';
+import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseWav } from '../src/audio/wav.js';
 import { Bridge } from '../src/bridge/bridge.js';
@@ -100,3 +101,21 @@ describe('bridge extras', () => {
   });
 });
 
+
+describe('WebSocket heartbeat', () => {
+  it('keeps a quiet board that still answers pings, and drops one that went silent', async () => {
+    const links: string[] = [];
+    const server = new DeviceServer({ host: '127.0.0.1', port: 0, tokens: { [TOKEN]: 'board' }, mdns: false, silenceLimitMs: 600, onLink: (link) => link.on('close', (reason) => links.push(reason)) });
+    const url = await server.start();
+    closers.push(() => server.close());
+    const alive = new WebSocket(url, { headers: { authorization: `Bearer ${TOKEN}` } }); // answers pings by itself
+    const dead = new WebSocket(url, { headers: { authorization: `Bearer ${TOKEN}` }, autoPong: false });
+    await Promise.all([alive, dead].map((ws) => new Promise((r) => ws.once('open', r))));
+    const deadClosed = new Promise((r) => dead.once('close', r));
+    await new Promise((r) => setTimeout(r, 1500));
+    await deadClosed;
+    expect(alive.readyState).toBe(WebSocket.OPEN);
+    expect(links).toEqual(['no sign of life for 0.6 s']);
+    alive.close();
+  });
+});

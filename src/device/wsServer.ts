@@ -2,7 +2,7 @@
  * The WebSocket listener for boards on Wi-Fi. Each device proves itself with its own token
  * (`Authorization: Bearer …` on the upgrade); anything else gets a bare 401 and a log line.
  * Sizes are bounded by the protocol (one message ≤ 2 KiB per binary frame), the heartbeat
- * forgives a busy ESP32 for a minute, TLS is optional, and the service is advertised over
+ * forgives a busy ESP32 for a minute (a pong or any message is a sign of life), TLS is optional, and the service is advertised over
  * mDNS/DNS-SD as _esp-live._tcp so a board can find the host without a hard-coded address.
  */
 import { readFileSync } from 'node:fs';
@@ -19,9 +19,8 @@ import { MAX_MESSAGE_BYTES, type Message } from '../protocol/messages.js';
 import { DeviceLink } from './link.js';
 
 const HIGH_WATER_BYTES = 64 * 1024;
-const HEARTBEAT_MS = 20_000;
-/** A device silent this long (no message, no pong) is gone. */
-const SILENCE_LIMIT_MS = 60_000;
+/** A busy ESP32 may not answer a ping for many seconds: only a whole minute of silence counts. */
+const DEFAULT_SILENCE_LIMIT_MS = 60_000;
 
 export interface DeviceServerOptions {
   host?: string;
@@ -32,6 +31,8 @@ export interface DeviceServerOptions {
   tls?: { certFile: string; keyFile: string };
   /** Advertise over mDNS (default true). */
   mdns?: boolean;
+  /** A device silent this long (no message, no pong) is dropped. Default 60 s. */
+  silenceLimitMs?: number;
   log?: (line: string) => void;
   onLink: (link: WebSocketLink, deviceName: string) => void;
 }
@@ -85,11 +86,12 @@ export class WebSocketLink extends DeviceLink {
     return false;
   }
 
-  heartbeat(now: number): void {
-    if (now - this.lastHeardAt > SILENCE_LIMIT_MS) {
+  /** Pings a quiet device; drops one silent for `silenceLimitMs` (any message or pong is life). */
+  heartbeat(now: number, silenceLimitMs: number): void {
+    if (now - this.lastHeardAt > silenceLimitMs) {
       this.ws.terminate();
-      this.gone(`no sign of life for ${SILENCE_LIMIT_MS / 1000} s`);
-    } else if (now - this.lastHeardAt > HEARTBEAT_MS / 2) {
+      this.gone(`no sign of life for ${silenceLimitMs / 1000} s`);
+    } else if (now - this.lastHeardAt > silenceLimitMs / 6) {
       this.ws.ping();
     }
   }
@@ -132,10 +134,11 @@ export class DeviceServer {
       : createHttpServer();
     this.http.on('request', (_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('esp-live: devices connect here with a WebSocket\n'));
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    const silenceLimitMs = options.silenceLimitMs ?? DEFAULT_SILENCE_LIMIT_MS;
     this.heartbeat = setInterval(() => {
       const now = Date.now();
-      for (const link of this.links) link.heartbeat(now);
-    }, HEARTBEAT_MS / 2);
+      for (const link of this.links) link.heartbeat(now, silenceLimitMs);
+    }, silenceLimitMs / 6);
     this.heartbeat.unref();
   }
 
