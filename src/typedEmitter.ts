@@ -19,6 +19,12 @@ export class TypedEmitter<Events extends Record<string, unknown[]>> {
     return this;
   }
 
+  /** Listens until the returned function is called. */
+  subscribe<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): () => void {
+    this.on(event, listener);
+    return () => this.off(event, listener);
+  }
+
   protected emit<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
     this.emitter.emit(event, ...args);
   }

@@ -79,16 +79,14 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   private pingTimer: NodeJS.Timeout | undefined;
   private speakingTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Listeners on the current connection, removed when it is detached. */
+  private readonly detachListeners: (() => void)[] = [];
 
   constructor(private readonly options: AgentOptions) {
     super();
     this.deviceId = options.deviceId;
     this.live = options.live;
-    const live = this.live;
-    const on = <K extends keyof LiveSessionEvents & string>(event: K, fn: (...args: LiveSessionEvents[K]) => void) => {
-      live.on(event, fn);
-      this.unsubscribe.push(() => live.off(event, fn));
-    };
+    const on = <K extends keyof LiveSessionEvents & string>(event: K, fn: (...args: LiveSessionEvents[K]) => void) => this.unsubscribe.push(this.live.subscribe(event, fn));
     on('audio', (samples) => this.onModelAudio(samples));
     on('interrupted', () => this.bargeIn('the user interrupted'));
     on('generationComplete', () => this.endReplyAudio());
@@ -127,19 +125,21 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.releasedSamples = 0;
     this.capacitySamples = hello.playbackBufferSamples;
     this.waitingForDrain = false;
-    connection.on('audio', (payload) => this.onMicPayload(payload));
-    connection.on('credit', (credit) => this.onCredit(credit));
-    connection.on('button', (down) => this.onButton(down));
-    connection.on('toolResult', (callId, ok, json) => {
-      this.calls.get(callId)?.(ok, json);
-      this.calls.delete(callId);
-    });
-    connection.on('log', (level, text) => this.emit('log', `device log [${['debug', 'info', 'warn', 'error'][level] ?? level}]: ${text}`));
-    connection.on('deviceError', (code, message) => this.emit('log', `device error ${code}: ${message}`));
-    connection.link.on('drain', () => {
-      this.waitingForDrain = false;
-      this.pump();
-    });
+    this.detachListeners.push(
+      connection.subscribe('audio', (payload) => this.onMicPayload(payload)),
+      connection.subscribe('credit', (credit) => this.onCredit(credit)),
+      connection.subscribe('button', (down) => this.onButton(down)),
+      connection.subscribe('toolResult', (callId, ok, json) => {
+        this.calls.get(callId)?.(ok, json);
+        this.calls.delete(callId);
+      }),
+      connection.subscribe('log', (level, text) => this.emit('log', `device log [${['debug', 'info', 'warn', 'error'][level] ?? level}]: ${text}`)),
+      connection.subscribe('deviceError', (code, message) => this.emit('log', `device error ${code}: ${message}`)),
+      connection.link.subscribe('drain', () => {
+        this.waitingForDrain = false;
+        this.pump();
+      }),
+    );
     this.pingTimer = setInterval(() => connection.ping(), 5000);
     this.pingTimer.unref();
     connection.send({ type: 'state', state: this.state });
@@ -149,6 +149,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   detach(reason: string): void {
     if (!this.connection) return;
     clearInterval(this.pingTimer);
+    for (const off of this.detachListeners.splice(0)) off();
     for (const reply of this.calls.values()) reply(false, JSON.stringify(`the device went away (${reason})`));
     this.calls.clear();
     this.queue?.clear();
