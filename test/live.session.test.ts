@@ -250,3 +250,33 @@ describe('ephemeral tokens', () => {
     await expect(second.start()).rejects.toMatchObject({ code: 'LIVE_AUTH' });
   });
 });
+
+describe('LiveSession with a slow or failing server', () => {
+  it('carries on when the server closes every connection with 1011 a moment after setup', async () => {
+    const short = validateScenario({ turns: [{ say: 'one', durationMs: 200 }, { say: 'two', durationMs: 200 }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario: short, faults: { closeAt: { ms: 900, code: 1011, reason: 'Internal error encountered.' } } });
+    const session = sessionFor(emu, { reconnectInitialDelayMs: 20 });
+    const seen = collect(session);
+    await session.start();
+    session.sendText('one');
+    await nextEvent(session, 'turnComplete');
+    await nextEvent(session, 'state', 5000, (s) => s === 'open'); // after the 1011, resumed
+    session.sendText('two');
+    await nextEvent(session, 'turnComplete');
+    expect(seen.output).toBe('onetwo');
+    expect(seen.errors).toContain('LIVE_DISCONNECTED');
+    expect(emu.conversations).toHaveLength(1);
+  });
+
+  it('receives every sample of a reply that arrives slower than real time', async () => {
+    const emu = await startEmulator({ persona: 'tone', realtimeFactor: 0.5, burstMs: 0 });
+    const session = sessionFor(emu);
+    const seen = collect(session);
+    await session.start();
+    const t0 = Date.now();
+    session.sendText('slowly');
+    await nextEvent(session, 'turnComplete', 10_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900); // 1 s of audio at half speed
+    expect(seen.audioSamples).toBe(24000);
+  });
+});
