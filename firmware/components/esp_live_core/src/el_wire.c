@@ -5,12 +5,12 @@
 #include <string.h>
 
 uint16_t el_crc16(const uint8_t *data, size_t len) {
-    uint16_t crc = 0xFFFFu;
+    uint32_t crc = 0xFFFFu;
     for (size_t i = 0; i < len; i++) {
-        crc ^= (uint16_t)((uint16_t)data[i] << 8);
-        for (int bit = 0; bit < 8; bit++) crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u) : (uint16_t)(crc << 1);
+        crc ^= (uint32_t)data[i] << 8;
+        for (int bit = 0; bit < 8; bit++) crc = (crc & 0x8000u) ? ((crc << 1) ^ 0x1021u) & 0xFFFFu : (crc << 1) & 0xFFFFu;
     }
-    return crc;
+    return (uint16_t)crc;
 }
 
 long el_cobs_encode(const uint8_t *src, size_t len, uint8_t *dst, size_t cap) {
@@ -324,9 +324,9 @@ el_status_t el_framer_push(el_framer_t *f, const uint8_t *data, size_t len, size
 uint32_t el_payload_samples(uint16_t bytes, uint8_t codec, uint8_t sample_format, uint8_t channels) {
     if (channels == 0) return 0;
     switch (codec) {
-    case 0: return bytes / ((sample_format == 1 ? 2u : 1u) * channels);
+    case 0: return (uint32_t)bytes / ((sample_format == 1 ? 2u : 1u) * channels);
     case 1:
-    case 2: return bytes / channels;
+    case 2: return (uint32_t)bytes / channels;
     case 3: return bytes < 4 ? 0 : 1u + 2u * (bytes - 4u);
     default: return 0;
     }
