@@ -7,7 +7,6 @@ import { DelimiterParser } from '@serialport/parser-delimiter';
 import { decodeMessage } from '../src/protocol/codec.js';
 import { crc16 } from '../src/protocol/crc16.js';
 import { encodeFrame, SerialFrameDecoder } from '../src/protocol/serialFraming.js';
-import type { Message } from '../src/protocol/messages.js';
 import { bestTimeMs, printTable } from './table.js';
 
 const cobs = createRequire(import.meta.url)('cobs') as { decode(b: Buffer): Buffer };

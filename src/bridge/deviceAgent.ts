@@ -117,7 +117,6 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     const { hello } = info;
     this.mic = new MicDecoder(hello.mic, info.micCodec);
     this.speaker = new SpeakerEncoder(hello.speaker, info.speakerCodec, FRAME_MS);
-    this.speaker.gain = 1;
     this.queue = new PlaybackQueue(this.options.playbackQueueMs ?? 60_000, hello.speaker.sampleRateHz);
     this.gate = new EchoGate({ fullDuplex: (hello.features & Feature.AEC) !== 0, tailMs: this.options.echoTailMs });
     this.generation = 0;

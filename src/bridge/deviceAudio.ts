@@ -25,9 +25,54 @@ export function frameBytes(format: AudioFormat, frameMs: number, codec: number):
   return n * format.channels * (format.sampleFormat === SampleFormat.U8 ? 1 : 2);
 }
 
+/** One audio payload → s16 samples (interleaved as sent), or undefined if it does not decode. */
+export function decodePayload(payload: Uint8Array, format: AudioFormat, codec: number): Int16Array | undefined {
+  switch (codec) {
+    case Codec.ULAW:
+      return decodeMulaw(payload);
+    case Codec.ALAW:
+      return decodeAlaw(payload);
+    case Codec.IMA_ADPCM: {
+      if (payload.length < 4 || format.channels !== 1) return undefined;
+      const samples = new Int16Array(imaBlockSamples(payload.length));
+      return decodeImaBlock(payload, samples) < 0 ? undefined : samples;
+    }
+    default: {
+      if (format.sampleFormat === SampleFormat.U8) return u8ToS16(payload);
+      const samples = new Int16Array(payload.length >> 1);
+      new Uint8Array(samples.buffer).set(payload.subarray(0, samples.length * 2));
+      return samples;
+    }
+  }
+}
+
+/** s16 samples (interleaved) → one audio payload; keeps ADPCM's step index and the dither between calls. */
+export class PayloadEncoder {
+  private readonly ditherer = new U8Ditherer();
+  private readonly adpcm = new ImaAdpcmEncoder();
+
+  constructor(
+    private readonly format: AudioFormat,
+    private readonly codec: number,
+  ) {}
+
+  encode(samples: Int16Array): Uint8Array {
+    switch (this.codec) {
+      case Codec.ULAW:
+        return encodeMulaw(samples);
+      case Codec.ALAW:
+        return encodeAlaw(samples);
+      case Codec.IMA_ADPCM:
+        return this.adpcm.encodeBlock(samples);
+      default:
+        // A copy: callers reuse their frame buffers.
+        return this.format.sampleFormat === SampleFormat.U8 ? this.ditherer.convert(samples) : new Uint8Array(Int16Array.from(samples).buffer);
+    }
+  }
+}
+
 export class MicDecoder {
   private readonly resampler: Resampler;
-  private readonly scratch = new Int16Array(8192);
 
   constructor(
     private readonly format: AudioFormat,
@@ -38,31 +83,9 @@ export class MicDecoder {
 
   /** One AUDIO_IN payload → 16 kHz s16 mono, or undefined for a payload that does not decode. */
   decode(payload: Uint8Array): Int16Array | undefined {
-    let samples: Int16Array;
-    switch (this.codec) {
-      case Codec.ULAW:
-        samples = decodeMulaw(payload);
-        break;
-      case Codec.ALAW:
-        samples = decodeAlaw(payload);
-        break;
-      case Codec.IMA_ADPCM: {
-        if (payload.length < 4 || this.format.channels !== 1) return undefined;
-        samples = this.scratch.length >= imaBlockSamples(payload.length) ? this.scratch : new Int16Array(imaBlockSamples(payload.length));
-        const n = decodeImaBlock(payload, samples);
-        if (n < 0) return undefined;
-        samples = samples.subarray(0, n);
-        break;
-      }
-      default:
-        if (this.format.sampleFormat === SampleFormat.U8) samples = u8ToS16(payload);
-        else {
-          samples = new Int16Array(payload.length >> 1);
-          new Uint8Array(samples.buffer).set(payload.subarray(0, samples.length * 2));
-        }
-    }
-    if (this.format.channels === 2) samples = stereoToMono(samples);
-    return this.resampler.process(samples);
+    const samples = decodePayload(payload, this.format, this.codec);
+    if (!samples) return undefined;
+    return this.resampler.process(this.format.channels === 2 ? stereoToMono(samples) : samples);
   }
 }
 
@@ -77,20 +100,20 @@ export class SpeakerEncoder {
   private readonly resampler: Resampler;
   private readonly frame: Int16Array;
   private fill = 0;
-  private readonly ditherer = new U8Ditherer();
-  private readonly adpcm = new ImaAdpcmEncoder();
+  private readonly encoder: PayloadEncoder;
   /** Gain applied on the host (for devices that cannot set their own volume). */
   gain = 1;
 
   constructor(
     private readonly format: AudioFormat,
-    private readonly codec: number,
+    codec: number,
     frameMs: number,
     inRateHz = 24000,
   ) {
     this.resampler = new Resampler({ inRateHz, outRateHz: format.sampleRateHz });
     this.samplesPerFrame = frameSamples(format.sampleRateHz, frameMs, codec);
     this.frame = new Int16Array(this.samplesPerFrame);
+    this.encoder = new PayloadEncoder(format, codec);
   }
 
   /** Feeds model audio; returns the whole frames it completed. */
@@ -132,21 +155,7 @@ export class SpeakerEncoder {
 
   private encode(mono: Int16Array): EncodedFrame {
     const pcm = this.gain === 1 ? mono : applyGain(mono, this.gain);
-    const samples = this.format.channels === 2 ? monoToStereo(pcm) : pcm;
-    let payload: Uint8Array;
-    switch (this.codec) {
-      case Codec.ULAW:
-        payload = encodeMulaw(samples);
-        break;
-      case Codec.ALAW:
-        payload = encodeAlaw(samples);
-        break;
-      case Codec.IMA_ADPCM:
-        payload = this.adpcm.encodeBlock(samples);
-        break;
-      default:
-        payload = this.format.sampleFormat === SampleFormat.U8 ? this.ditherer.convert(samples) : new Uint8Array(Int16Array.from(samples).buffer);
-    }
+    const payload = this.encoder.encode(this.format.channels === 2 ? monoToStereo(pcm) : pcm);
     return { payload, samples: mono.length };
   }
 }

@@ -189,8 +189,4 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
     this.pings.set(nonce, performance.now());
     this.send({ type: 'ping', nonce, timeUs: this.nowUs() });
   }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
 }

@@ -55,7 +55,6 @@ export interface LiveSessionOptions {
   tools?: ToolRegistry;
   /** Builds the SDK client (tests and the emulator point it elsewhere through config.baseUrl). */
   createClient?: (config: LiveConfig) => GoogleGenAI;
-  now?: () => number;
 }
 
 /** Mic audio or a control message waiting for a connection. */
@@ -94,9 +93,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   resumptionHandle: string | undefined;
 
   private readonly createClient: (config: LiveConfig) => GoogleGenAI;
-  private readonly now: () => number;
   private session: Session | undefined;
-  private socket: WebSocket | undefined;
   /** Increments per connection attempt; events of older connections are ignored. */
   private attempt = 0;
   private retries = 0;
@@ -117,7 +114,6 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     super();
     this.config = options.config;
     this.tools = options.tools ?? new ToolRegistry();
-    this.now = options.now ?? Date.now;
     this.createClient =
       options.createClient ??
       ((c) => new GoogleGenAI({ apiKey: c.apiKey, httpOptions: { apiVersion: c.apiVersion, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}) } }));
@@ -223,7 +219,6 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.attempt++;
     this.session?.close();
     this.session = undefined;
-    this.socket = undefined;
     this.started?.reject(new EspLiveError('LIVE_CLOSED', 'the Live session was closed before it connected'));
     this.started = undefined;
   }
@@ -273,7 +268,6 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
         return;
       }
       this.session = session;
-      this.socket = socket;
       this.stats.connections++;
       if (handle) this.stats.resumed++;
       this.retries = 0;
@@ -299,7 +293,6 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private onClose(attempt: number, code: number, reason: string): void {
     if (attempt !== this.attempt || this.state === 'closed') return;
     this.session = undefined;
-    this.socket = undefined;
     this.fail(attempt, classifyFailure(code, reason, this.config.model));
   }
 
@@ -354,7 +347,6 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.attempt++;
     this.session?.close();
     this.session = undefined;
-    this.socket = undefined;
     void this.connect();
   }
 

@@ -9,10 +9,8 @@
  */
 import { SerialPort } from 'serialport';
 import { WebSocket } from 'ws';
-import { decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw } from '../audio/g711.js';
-import { decodeImaBlock, ImaAdpcmEncoder, imaBlockSamples } from '../audio/imaAdpcm.js';
-import { concatSamples, s16ToU8, u8ToS16 } from '../audio/sampleFormat.js';
-import { frameSamples } from '../bridge/deviceAudio.js';
+import { concatSamples } from '../audio/sampleFormat.js';
+import { decodePayload, frameSamples, PayloadEncoder } from '../bridge/deviceAudio.js';
 import { decodeMessage, encodeMessage, payloadSamples } from '../protocol/codec.js';
 import { AssistantState, Codec, DeviceEvent, Feature, PROTOCOL_VERSION, SampleFormat, type AudioFormat, type Message } from '../protocol/messages.js';
 import { frameBytes, SerialFrameDecoder } from '../protocol/serialFraming.js';
@@ -101,7 +99,7 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
   private micAt = 0;
   private micSeq = 0;
   private micDebt = 0;
-  private readonly adpcm = new ImaAdpcmEncoder();
+  private micEncoder = new PayloadEncoder(DEFAULT_FORMAT, Codec.PCM);
   // UART pacing
   private txQueue: Uint8Array[] = [];
   private rxQueue: Uint8Array[] = [];
@@ -322,39 +320,8 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
       const from = this.micSource.subarray(this.micAt, this.micAt + frame.length);
       frame.set(from);
       this.micAt += frame.length;
-      this.send({ type: 'audioIn', seq: this.micSeq++ >>> 0, captureTimeUs: this.nowUs(), payload: this.encodeMic(frame) });
+      this.send({ type: 'audioIn', seq: this.micSeq++ >>> 0, captureTimeUs: this.nowUs(), payload: this.micEncoder.encode(frame) });
       this.stats.micFramesSent++;
-    }
-  }
-
-  private encodeMic(frame: Int16Array): Uint8Array {
-    switch (this.micCodec) {
-      case Codec.ULAW:
-        return encodeMulaw(frame);
-      case Codec.ALAW:
-        return encodeAlaw(frame);
-      case Codec.IMA_ADPCM:
-        return this.adpcm.encodeBlock(frame);
-      default:
-        return this.mic.sampleFormat === SampleFormat.U8 ? s16ToU8(frame) : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
-    }
-  }
-
-  private decodeSpeaker(payload: Uint8Array): Int16Array | undefined {
-    switch (this.speakerCodec) {
-      case Codec.ULAW:
-        return decodeMulaw(payload);
-      case Codec.ALAW:
-        return decodeAlaw(payload);
-      case Codec.IMA_ADPCM: {
-        const out = new Int16Array(imaBlockSamples(payload.length));
-        return decodeImaBlock(payload, out) < 0 ? undefined : out;
-      }
-      default:
-        if (this.speaker.sampleFormat === SampleFormat.U8) return u8ToS16(payload);
-        const out = new Int16Array(payload.length >> 1);
-        new Uint8Array(out.buffer).set(payload.subarray(0, out.length * 2));
-        return out;
     }
   }
 
@@ -389,6 +356,7 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
         }
         this.sessionId = m.sessionId;
         this.micCodec = m.micCodec;
+        this.micEncoder = new PayloadEncoder(this.mic, m.micCodec);
         this.speakerCodec = m.speakerCodec;
         this.frameMs = m.frameMs || 20;
         this.generation = 0;
@@ -410,7 +378,7 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
           this.released = (this.released + samples) >>> 0;
           return;
         }
-        const pcm = this.decodeSpeaker(m.payload);
+        const pcm = decodePayload(m.payload, this.speaker, this.speakerCodec);
         if (!pcm) return;
         if (this.dryInReply && this.hostState === AssistantState.SPEAKING) this.stats.underruns++;
         this.dryInReply = false;

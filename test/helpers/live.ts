@@ -2,7 +2,7 @@
 import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage } from '@google/genai';
 import { synthesizeSpeech } from '../../src/audio/speech.js';
 import { validateLiveConfig, type LiveConfig } from '../../src/live/config.js';
-import { LiveSession, type LiveSessionEvents } from '../../src/live/session.js';
+import { LiveSession } from '../../src/live/session.js';
 import { LiveEmulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import type { TypedEmitter } from '../../src/typedEmitter.js';
 
@@ -67,7 +67,6 @@ export function nextEvent<E extends Record<string, unknown[]>, K extends keyof E
   });
 }
 
-export type SessionEvents = LiveSessionEvents;
 
 /** The real SDK, connected straight to the emulator, recording every message. */
 export async function rawSdkSession(emu: LiveEmulator, config: LiveConnectConfig = {}, apiKey = 'TEST_KEY', apiVersion = 'v1beta') {
