@@ -1,6 +1,6 @@
 /**
  * Conformance: the real @google/genai SDK against the emulator, one message type of
- * LIVE_API.md after another.
+ * docs/live-api-notes.md after another.
  */
 import { GoogleGenAI, Modality } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';

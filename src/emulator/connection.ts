@@ -1,6 +1,6 @@
 /**
  * One emulated Live API connection: the BidiGenerateContent protocol as the real service
- * speaks it (see shared LIVE_API.md §2–§5). JSON goes out in binary frames like the service's.
+ * speaks it (docs/live-api-notes.md). JSON goes out in binary frames like the service's.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';

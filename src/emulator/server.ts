@@ -49,7 +49,7 @@ interface EphemeralToken {
 }
 
 /**
- * The SDK's paths start with `//` (LIVE_API.md §1), which `new URL(path, base)` would read as a
+ * The SDK's paths start with `//` (docs/live-api-notes.md §1), which `new URL(path, base)` would read as a
  * host name, so path and query are split by hand.
  */
 function parseRequestUrl(raw = '/'): { pathname: string; searchParams: URLSearchParams } {

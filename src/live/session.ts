@@ -62,7 +62,7 @@ type Pending = { audio: Buffer; send?: undefined } | { send: () => void; audio?:
 
 type Failure = { kind: 'fatal' | 'quota' | 'transient' | 'handle'; error: EspLiveError };
 
-/** Sorts a close code or failed upgrade into what to do about it (LIVE_API.md §5 close codes). */
+/** Sorts a close code or failed upgrade into what to do about it (docs/live-api-notes.md §5). */
 export function classifyFailure(code: number | undefined, reason: string, model: string): Failure {
   const status = /Unexpected server response: (\d+)/.exec(reason)?.[1];
   const fatal = (errorCode: string, message: string): Failure => ({ kind: 'fatal', error: new EspLiveError(errorCode, message) });

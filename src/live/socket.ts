@@ -2,7 +2,7 @@
  * The WebSocket under the SDK's Live session, through the SDK's own WebSocketFactory extension
  * point. It differs from the SDK's Node adapter in one way that matters: a frame that is not
  * JSON is reported and dropped here, because inside the SDK it becomes an unhandled promise
- * rejection that ends the process (LIVE_API.md §2). It also hands the session the raw socket,
+ * rejection that ends the process (docs/live-api-notes.md §2). It also hands the session the raw socket,
  * so a connection stuck before setupComplete can be terminated.
  */
 import { WebSocket } from 'ws';
