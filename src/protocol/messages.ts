@@ -21,6 +21,7 @@ export const ErrorCode = {
   TOOL_UNKNOWN: 6,
   NOT_READY: 7,
   INTERNAL: 8,
+  NOT_ALLOWED: 9,
 } as const;
 export const ConfigKey = { WIFI_SSID: 1, WIFI_PASSWORD: 2, HOST_URL: 3, DEVICE_TOKEN: 4, DEVICE_NAME: 5 } as const;
 export const ConfigFlag = { SET: 1, SECRET: 2 } as const;
