@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-/** The `esp-live` command line. */
+/**
+ * The `esp-live` command line. Each command's module is imported only when that command runs,
+ * so `--version` or `devices` do not pay for the Live SDK, the WebSocket server or the audio
+ * code (a cold start on a Raspberry Pi is otherwise more than a second).
+ */
 import { readFileSync } from 'node:fs';
-import { demoCommand } from './commands/demo.js';
-import { devicesCommand } from './commands/devices.js';
-import { emulatorCommand } from './commands/emulator.js';
-import { provisionCommand } from './commands/provision.js';
-import { runCommand } from './commands/run.js';
-import { simulateCommand } from './commands/simulate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,17 +36,20 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
       process.stdout.write(HELP);
       return 0;
-    case '--help-run':
+    case '--help-run': {
+      const { runCommand } = await import('./commands/run.js');
       return (await runCommand(['--help'], out), 0);
+    }
     case 'devices':
-      return devicesCommand(out);
+      return (await import('./commands/devices.js')).devicesCommand(out);
     case 'demo':
-      return demoCommand(rest, out);
+      return (await import('./commands/demo.js')).demoCommand(rest, out);
     case 'simulate':
-      return simulateCommand(rest, out);
+      return (await import('./commands/simulate.js')).simulateCommand(rest, out);
     case 'provision':
-      return provisionCommand(rest, out);
+      return (await import('./commands/provision.js')).provisionCommand(rest, out);
     case 'emulator': {
+      const { emulatorCommand } = await import('./commands/emulator.js');
       const emulator = await emulatorCommand(rest, out);
       if (emulator) await untilSignal(() => emulator.close());
       return 0;
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`esp-live: unknown command "${command}"\n\n${HELP}`);
         return 2;
       }
+      const { runCommand } = await import('./commands/run.js');
       const running = await runCommand(argv, (line) => process.stderr.write(`${line}\n`));
       if (running) await untilSignal(() => running.stop());
       return 0;
