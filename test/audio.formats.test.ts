@@ -74,6 +74,13 @@ describe('sample formats', () => {
     );
     expect(i2s32ToS16(Int32Array.from([0x01000000, 0x40000000]), 2)).toEqual(Int16Array.from([0x0400, 32767]));
   });
+
+  it('rounds I2S words half up, as floor((word << gain) / 2^16 + 1/2): the firmware mic path computes the same', () => {
+    // The host never sees 32-bit words (boards send s16); this is the model of the board's
+    // conversion, in C: clamp((((int64_t)word << gain) + 0x8000) >> 16).
+    expect(i2s32ToS16(Int32Array.from([0x8000, 0x7fff, -0x8000, -0x8001, 0x17fff, 0x18000]))).toEqual(Int16Array.from([1, 0, 0, -1, 1, 2]));
+    expect(i2s32ToS16(Int32Array.from([0x4000, -0x4001, 0x7fff8000]), 1)).toEqual(Int16Array.from([1, -1, 32767]));
+  });
 });
 
 describe('levels and voice activity', () => {

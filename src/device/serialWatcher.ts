@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import { listPorts } from './serialPorts.js';
+import { listPorts, type PortInfo } from './serialPorts.js';
 import { serialOpenError, SerialLink } from './serialLink.js';
 
 export interface SerialWatcherOptions {
@@ -16,6 +16,8 @@ export interface SerialWatcherOptions {
   rts?: boolean;
   pollMs?: number;
   log: Logger;
+  /** Lists the serial ports (tests pass their own). */
+  listPorts?: () => Promise<PortInfo[]>;
   onLink: (link: SerialLink) => void;
 }
 
@@ -25,6 +27,7 @@ export class SerialWatcher {
   private serialNumber: string | undefined;
   private stopped = false;
   private lastProblem = '';
+  private listFailed = false;
 
   constructor(private readonly options: SerialWatcherOptions) {}
 
@@ -38,7 +41,7 @@ export class SerialWatcher {
   }
 
   private async find(): Promise<{ path: string; nativeUsb: boolean } | undefined> {
-    const ports = this.options.path && !this.serialNumber ? [] : await listPorts().catch(() => []);
+    const ports = this.options.path && !this.serialNumber ? [] : await this.listPorts();
     if (this.options.path) {
       const info = ports.find((p) => p.path === this.options.path);
       return existsSync(this.options.path) ? { path: this.options.path, nativeUsb: info?.board?.nativeUsb ?? false } : undefined;
@@ -46,6 +49,19 @@ export class SerialWatcher {
     const match = ports.find((p) => p.board && (!this.serialNumber || p.serialNumber === this.serialNumber));
     if (match) this.serialNumber = match.serialNumber;
     return match ? { path: match.path, nativeUsb: match.board!.nativeUsb } : undefined;
+  }
+
+  /** The ports, or none if they cannot be listed (said once until listing works again). */
+  private async listPorts(): Promise<PortInfo[]> {
+    try {
+      const ports = await (this.options.listPorts ?? listPorts)();
+      this.listFailed = false;
+      return ports;
+    } catch (error) {
+      if (!this.listFailed) this.options.log.log('error', `cannot list the serial ports (${(error as Error).message}); is udev installed? Retrying.`);
+      this.listFailed = true;
+      return [];
+    }
   }
 
   private async tryOpen(): Promise<void> {
