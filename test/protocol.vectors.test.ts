@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../src/protocol/codec.js';
 import { cobsDecode, cobsEncode } from '../src/protocol/cobs.js';
@@ -12,6 +14,21 @@ describe('PROTOCOL.md golden vectors', () => {
   it('covers every message type in the spec', () => {
     const covered = new Set(vectors.filter((v) => v.kind === 'vector').map((v) => v.json.type));
     expect([...covered].sort()).toEqual(Object.keys(MessageType).sort());
+  });
+
+  it('shows v1.1 messages: HELLO and WELCOME with their revision, REPLY_END', () => {
+    const v11 = vectors.filter((v) => v.tags.includes('v1.1')).map((v) => v.name);
+    expect(v11).toEqual(expect.arrayContaining(['hello-v1.1', 'welcome-v1.1', 'reply-end', 'error-tool-invalid', 'config-report']));
+  });
+
+  it('a 1.0 HELLO decodes without a revision, and a 1.1 HELLO read by a 1.0 reader is the 1.0 HELLO', () => {
+    const v10 = vectors.find((v) => v.name === 'hello')!;
+    const v11 = vectors.find((v) => v.name === 'hello-v1.1')!;
+    const decoded = decodeMessage(v10.msg);
+    expect(decoded.ok && 'protocolRevision' in decoded.message).toBe(false);
+    // The 1.1 bytes are the 1.0 bytes plus one appended byte, which a 1.0 reader ignores (§4).
+    expect(v11.msg.subarray(0, v10.msg.length)).toEqual(v10.msg);
+    expect(v11.msg.length).toBe(v10.msg.length + 1);
   });
 
   for (const v of vectors.filter((v) => v.kind === 'vector')) {
@@ -40,6 +57,17 @@ describe('PROTOCOL.md golden vectors', () => {
       else expect(result).toEqual({ ok: true, message: jsonToMessage(v.json) });
     });
   }
+});
+
+describe('the independent generator (firmware/tools/vectors.py)', () => {
+  it('computes every vector\'s msg and frame lines as PROTOCOL.md has them', () => {
+    const script = fileURLToPath(new URL('../firmware/tools/vectors.py', import.meta.url));
+    const run = spawnSync('python3', [script], { encoding: 'utf8' });
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).not.toMatch(/MISMATCH/);
+    expect(run.stdout.match(/: ok$/gm)).toHaveLength(vectors.filter((v) => v.kind === 'vector').length);
+    expect(run.status).toBe(0);
+  });
 });
 
 describe('CRC-16/CCITT-FALSE', () => {

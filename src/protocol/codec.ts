@@ -5,7 +5,12 @@
 import { MAX_MESSAGE_BYTES, MessageType, type Message, type MessageName } from './messages.js';
 
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'str8' | 'str16' | 'bytes16' | 'format' | 'entries';
-export type Field = readonly [name: string, kind: FieldKind];
+/**
+ * A field in wire order. An `optional` field was appended in a later revision (v1.1): a sender
+ * leaves it, and every field after it, out when the value is undefined, and a message that ends
+ * before it decodes without it (PROTOCOL.md §0.1).
+ */
+export type Field = readonly [name: string, kind: FieldKind, optional?: 'optional'];
 
 export const FORMAT_FIELDS: readonly Field[] = [
   ['sampleRateHz', 'u32'],
@@ -31,6 +36,7 @@ export const MESSAGE_FIELDS: { readonly [K in MessageName]: readonly Field[] } =
     ['deviceId', 'str8'],
     ['name', 'str8'],
     ['firmwareVersion', 'str8'],
+    ['protocolRevision', 'u8', 'optional'],
   ],
   tool: [
     ['index', 'u8'],
@@ -45,6 +51,7 @@ export const MESSAGE_FIELDS: { readonly [K in MessageName]: readonly Field[] } =
     ['micCodec', 'u8'],
     ['speakerCodec', 'u8'],
     ['frameMs', 'u16'],
+    ['protocolRevision', 'u8', 'optional'],
   ],
   helloRequest: [],
   audioIn: [
@@ -57,6 +64,7 @@ export const MESSAGE_FIELDS: { readonly [K in MessageName]: readonly Field[] } =
     ['generation', 'u16'],
     ['payload', 'bytes16'],
   ],
+  replyEnd: [['generation', 'u16']],
   credit: [
     ['generation', 'u16'],
     ['releasedSamples', 'u32'],
@@ -126,8 +134,9 @@ function fieldError(type: string, name: string, problem: string): TypeError {
 
 function sizeOf(fields: readonly Field[], value: Record_, type: string): number {
   let size = 0;
-  for (const [name, kind] of fields) {
+  for (const [name, kind, optional] of fields) {
     const v = value[name];
+    if (optional && v === undefined) break;
     switch (kind) {
       case 'u8':
       case 'u16':
@@ -164,8 +173,9 @@ function sizeOf(fields: readonly Field[], value: Record_, type: string): number 
 }
 
 function writeFields(fields: readonly Field[], value: Record_, out: Buffer, offset: number): number {
-  for (const [name, kind] of fields) {
+  for (const [name, kind, optional] of fields) {
     const v = value[name];
+    if (optional && v === undefined) break;
     switch (kind) {
       case 'u8':
         offset = out.writeUInt8(v as number, offset);
@@ -244,7 +254,8 @@ class Reader {
 
 function readFields(fields: readonly Field[], r: Reader, into: Record_): Record_ {
   const b = r.bytes;
-  for (const [name, kind] of fields) {
+  for (const [name, kind, optional] of fields) {
+    if (optional && r.offset >= b.length) break;
     switch (kind) {
       case 'u8':
         into[name] = b[r.need(1)];

@@ -1,8 +1,30 @@
-/** Device wire protocol v1: message types and constants. The spec is firmware/PROTOCOL.md. */
+/**
+ * Device wire protocol v1.1: message types and constants. The spec is firmware/PROTOCOL.md; its
+ * §7 table is the one source of these numbers (test/protocol.constants.test.ts checks them).
+ */
 
-export const PROTOCOL_VERSION = 1;
-export const MAX_MESSAGE_BYTES = 2048;
-export const MIN_MESSAGE_BYTES = 256;
+export const Limit = {
+  PROTOCOL_VERSION: 1,
+  PROTOCOL_REVISION: 1,
+  MAX_MESSAGE_BYTES: 2048,
+  MIN_MESSAGE_BYTES: 256,
+  MAX_FRAME_BYTES: 2060,
+  MIN_SAMPLE_RATE_HZ: 8000,
+  MAX_SAMPLE_RATE_HZ: 48000,
+  MIN_BUFFER_MS: 40,
+  PREBUFFER_MS: 60,
+  CREDIT_INTERVAL_MS: 100,
+  PLAYOUT_MARGIN_MS: 250,
+  HELLO_RESEND_MS: 2000,
+  TOOLS_WAIT_MS: 1000,
+  MAX_DEVICE_ID_BYTES: 64,
+  MAX_NAME_BYTES: 32,
+  MAX_TOOL_NAME_BYTES: 63,
+} as const;
+export const PROTOCOL_VERSION: number = Limit.PROTOCOL_VERSION;
+export const PROTOCOL_REVISION: number = Limit.PROTOCOL_REVISION;
+export const MAX_MESSAGE_BYTES: number = Limit.MAX_MESSAGE_BYTES;
+export const MIN_MESSAGE_BYTES: number = Limit.MIN_MESSAGE_BYTES;
 
 export const SampleFormat = { S16LE: 1, U8: 2 } as const;
 export const Codec = { PCM: 0, ULAW: 1, ALAW: 2, IMA_ADPCM: 3 } as const;
@@ -22,7 +44,9 @@ export const ErrorCode = {
   NOT_READY: 7,
   INTERNAL: 8,
   NOT_ALLOWED: 9,
+  TOOL_INVALID: 10,
 } as const;
+export const ToolStatus = { OK: 0, ERROR: 1 } as const;
 export const ConfigKey = { WIFI_SSID: 1, WIFI_PASSWORD: 2, HOST_URL: 3, DEVICE_TOKEN: 4, DEVICE_NAME: 5 } as const;
 export const ConfigFlag = { SET: 1, SECRET: 2 } as const;
 
@@ -35,6 +59,7 @@ export const MessageType = {
   audioIn: 0x10,
   audioOut: 0x11,
   credit: 0x12,
+  replyEnd: 0x13,
   flush: 0x20,
   setVolume: 0x21,
   state: 0x22,
@@ -71,6 +96,8 @@ export interface Hello {
   deviceId: string;
   name: string;
   firmwareVersion: string;
+  /** v1.1; undefined in a 1.0 HELLO, which means revision 0. */
+  protocolRevision?: number;
 }
 export interface Tool { type: 'tool'; index: number; name: string; description: string; parametersSchema: string }
 export interface Welcome {
@@ -81,6 +108,8 @@ export interface Welcome {
   micCodec: number;
   speakerCodec: number;
   frameMs: number;
+  /** v1.1: the revision the session follows; undefined (a 1.0 host) means 0. */
+  protocolRevision?: number;
 }
 export interface HelloRequest { type: 'helloRequest' }
 export interface AudioIn { type: 'audioIn'; seq: number; captureTimeUs: number; payload: Uint8Array }
@@ -95,6 +124,7 @@ export interface Credit {
   overflows: number;
   staleFrames: number;
 }
+export interface ReplyEnd { type: 'replyEnd'; generation: number }
 export interface Flush { type: 'flush'; generation: number }
 export interface SetVolume { type: 'setVolume'; volumePercent: number }
 export interface State { type: 'state'; state: number }
@@ -119,6 +149,7 @@ export type Message =
   | AudioIn
   | AudioOut
   | Credit
+  | ReplyEnd
   | Flush
   | SetVolume
   | State

@@ -14,11 +14,14 @@ const KIND: Record<string, fc.Arbitrary<unknown>> = {
 
 function record(fields: readonly Field[], base: Record<string, fc.Arbitrary<unknown>> = {}): fc.Arbitrary<Record<string, unknown>> {
   const shape = { ...base };
-  for (const [name, kind] of fields) {
+  const optional: string[] = [];
+  for (const [name, kind, isOptional] of fields) {
     shape[name] =
       kind === 'format' ? record(FORMAT_FIELDS) : kind === 'entries' ? fc.array(record(CONFIG_ENTRY_FIELDS), { maxLength: 5 }) : KIND[kind];
+    if (isOptional) optional.push(name);
   }
-  return fc.record(shape);
+  const required = Object.keys(shape).filter((k) => !optional.includes(k));
+  return fc.record(shape, { requiredKeys: required });
 }
 
 export function messageArbitrary(type: MessageName): fc.Arbitrary<Message> {

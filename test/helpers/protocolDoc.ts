@@ -7,6 +7,8 @@ export const PROTOCOL_DOC = fileURLToPath(new URL('../../firmware/PROTOCOL.md', 
 export interface DocVector {
   kind: 'vector' | 'decode';
   name: string;
+  /** Tags after the name on the fence line, e.g. `v1.1` for a message new or changed in 1.1. */
+  tags: string[];
   json: Record<string, unknown>;
   msg: Buffer;
   frame?: Buffer;
@@ -40,7 +42,8 @@ export function docVectors(): DocVector[] {
     blocks(kind).map(({ info, lines }) => {
       const field = (key: string) => lines.find((l) => l.startsWith(key + ' '))?.slice(key.length).trim();
       const frame = field('frame');
-      return { kind, name: info, json: JSON.parse(field('json')!), msg: hexBytes(field('msg')!), frame: frame ? hexBytes(frame) : undefined };
+      const [name, ...tags] = info.split(/\s+/);
+      return { kind, name, tags, json: JSON.parse(field('json')!), msg: hexBytes(field('msg')!), frame: frame ? hexBytes(frame) : undefined };
     }),
   );
 }
@@ -50,6 +53,18 @@ export function docCobsExamples(): { data: Buffer; encoded: Buffer }[] {
     const [data, encoded] = line.split('=>');
     return { data: rangeBytes(data), encoded: rangeBytes(encoded) };
   });
+}
+
+/** The named-constants table of §7: group → name → value. */
+export function docConstants(): Map<string, Map<string, number>> {
+  const text = readFileSync(PROTOCOL_DOC, 'utf8');
+  const section = text.slice(text.indexOf('## 7. Named constants'));
+  const groups = new Map<string, Map<string, number>>();
+  for (const m of section.matchAll(/^\| (\w+) \| `(\w+)` \| (0x[0-9a-f]+|\d+) \|/gim)) {
+    if (!groups.has(m[1])) groups.set(m[1], new Map());
+    groups.get(m[1])!.set(m[2], Number(m[3]));
+  }
+  return groups;
 }
 
 /** The message as the TypeScript implementation represents it: hex payloads become bytes. */
