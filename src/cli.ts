@@ -68,9 +68,18 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Waits for SIGINT/SIGTERM, then shuts down. */
+/** A shutdown that takes longer than this is cut short (exit 1): a service manager must not wait on us. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 function untilSignal(shutdown: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => void shutdown().then(resolve);
+    const stop = () => {
+      setTimeout(() => {
+        process.stderr.write(`esp-live: shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; stopping now\n`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+      void shutdown().then(resolve);
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
@@ -83,6 +92,7 @@ main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (error: Error & { code?: string }) => {
     process.stderr.write(`esp-live: ${error.message}\n`);
-    process.exitCode = error instanceof TypeError || error.code === 'CONFIG_INVALID' ? 2 : 1;
+    // Exit now: a fatal start-up error must not leave a process running that serves nothing.
+    process.exit(error instanceof TypeError || error.code === 'CONFIG_INVALID' ? 2 : 1);
   },
 );

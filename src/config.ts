@@ -7,17 +7,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EspLiveError } from './errors.js';
 import { validateLiveConfig, type LiveConfig } from './live/config.js';
-import type { DeviceProfile } from './bridge/bridge.js';
+import { z } from 'zod';
+import { DEFAULT_MAX_DEVICES, type DeviceProfile } from './bridge/bridge.js';
+import type { TokenGrant } from './device/link.js';
 
 export interface AppConfig {
   /** Gemini API key; undefined means: use the built-in emulator. */
   apiKey: string | undefined;
   live: LiveConfig;
   serial: { enabled: boolean; port?: string; baudRate: number; dtr: boolean; rts: boolean };
-  websocket: { enabled: boolean; host: string; port: number; path: string; tokens: Record<string, string>; tls?: { certFile: string; keyFile: string }; mdns: boolean };
+  websocket: { enabled: boolean; host: string; port: number; path: string; tokens: Record<string, TokenGrant>; tls?: { certFile: string; keyFile: string }; mdns: boolean; maxConnections?: number };
   localAudio: { enabled: boolean };
   profiles: Record<string, DeviceProfile>;
   graceMs: number;
+  maxDevices: number;
   conversationLog?: string;
   recordDir?: string;
   json: boolean;
@@ -58,31 +61,80 @@ Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), ESP_LIVE_WS_PORT, ESP_LIVE_SERI
 
 type Json = Record<string, unknown>;
 
+const str = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+const bool = z.boolean({ error: 'must be true or false' });
+const intIn = (min: number, max: number) => {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
+};
+const grant = z.strictObject({
+  name: str,
+  deviceIds: z.array(str, { error: 'must be a list of device ids' }).min(1, { error: 'must list at least one device id' }).optional(),
+  maxSessions: intIn(1, 100).optional(),
+});
+
+/** esp-live.json, all of it: an unknown key or a wrong type anywhere is an error naming the field. */
+const FILE_SCHEMA = z.strictObject({
+  live: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(), // checked by validateLiveConfig
+  serial: z.strictObject({ enabled: bool, port: str, baudRate: intIn(9600, 4_000_000), dtr: bool, rts: bool }, { error: 'must be an object' }).partial().optional(),
+  websocket: z
+    .strictObject(
+      {
+        enabled: bool,
+        host: str,
+        port: intIn(0, 65535),
+        path: z.string({ error: 'must be a string' }).regex(/^\/[\w./~-]*$/, { error: 'must start with / (e.g. "/device")' }),
+        tokens: z.record(z.string(), z.union([str, grant], { error: 'must be the device name, or { "name": …, "deviceIds": […], "maxSessions": n }' }), { error: 'must be an object' }),
+        tls: z.strictObject({ certFile: str, keyFile: str }, { error: 'needs certFile and keyFile' }),
+        mdns: bool,
+        maxConnections: intIn(1, 10_000),
+      },
+      { error: 'must be an object' },
+    )
+    .partial()
+    .optional(),
+  localAudio: z.strictObject({ enabled: bool }, { error: 'must be an object' }).partial().optional(),
+  profiles: z.record(z.string(), z.strictObject({ systemInstruction: z.string({ error: 'must be a string' }), voice: str }, { error: 'must be an object' }).partial(), { error: 'must be an object' }).optional(),
+  graceMs: intIn(0, 3_600_000).optional(),
+  maxDevices: intIn(1, 1000).optional(),
+  conversationLog: str.optional(),
+  recordDir: str.optional(),
+}, { error: 'must be a JSON object' });
+
 function bad(where: string, field: string, problem: string): EspLiveError {
   return new EspLiveError('CONFIG_INVALID', `${where}: ${field} ${problem}`);
 }
 
-function readFile(path: string): Json {
+/** The first problem zod found, as "field problem, got value" (a token, being a password, is never shown). */
+function describeIssue(where: string, data: unknown, issue: z.core.$ZodIssue): EspLiveError {
+  const path = issue.path.map(String);
+  const inTokens = path[0] === 'websocket' && path[1] === 'tokens' && path.length > 2;
+  const field = inTokens ? `websocket.tokens["${path[2].slice(0, 4)}…"]${path.slice(3).map((p) => `.${p}`).join('')}` : path.join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = path.length ? `${field}.` : '';
+    return bad(where, `${prefix}${issue.keys[0]}`, 'is not a setting (see the configuration table in README.md)');
+  }
+  let value: unknown = data;
+  for (const key of issue.path) value = value === undefined || value === null ? undefined : (value as Record<PropertyKey, unknown>)[key as PropertyKey];
+  const got = value === undefined || inTokens ? '' : `, got ${JSON.stringify(value)?.slice(0, 60)}`;
+  return bad(where, field, `${issue.message}${got}`);
+}
+
+function readFile(path: string): z.infer<typeof FILE_SCHEMA> {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new EspLiveError('CONFIG_INVALID', `${path}: ${(error as Error).message}`, { cause: error });
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad(path, '(top level)', 'must be a JSON object');
-  const known = ['live', 'serial', 'websocket', 'localAudio', 'profiles', 'graceMs', 'conversationLog', 'recordDir'];
-  for (const key of Object.keys(data)) if (!known.includes(key)) throw bad(path, key, `is not a setting (known: ${known.join(', ')})`);
-  return data as Json;
+  const result = FILE_SCHEMA.safeParse(data);
+  if (!result.success) throw describeIssue(path, data, result.error.issues[0]);
+  return result.data;
 }
 
-function object(where: string, field: string, value: unknown): Json {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(where, field, 'must be an object');
-  return value as Json;
-}
-
+/** A number from a flag or the environment (a string), checked like the file's. */
 function int(where: string, field: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' ? Number(value) : value;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw bad(where, field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
@@ -115,15 +167,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   });
   const path = values.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   if (values.config && !existsSync(values.config)) throw new EspLiveError('CONFIG_INVALID', `--config ${values.config}: no such file`);
-  const file = path ? readFile(path) : {};
+  const file = path ? readFile(path) : ({} as z.infer<typeof FILE_SCHEMA>);
   const where = path ?? 'settings';
-  const serial = object(where, 'serial', file.serial);
-  const ws = object(where, 'websocket', file.websocket);
-  const liveFile = object(where, 'live', file.live);
-  const tokens = object(where, 'websocket.tokens', ws.tokens);
-  for (const [token, name] of Object.entries(tokens)) {
-    if (token.length < 16) throw bad(where, `websocket.tokens["${token.slice(0, 4)}…"]`, 'must be at least 16 characters (a device token is a password)');
-    if (typeof name !== 'string') throw bad(where, `websocket.tokens["${token.slice(0, 4)}…"]`, 'must map to the device name (a string)');
+  const { serial = {}, websocket: ws = {}, live: liveFile = {} } = file;
+  const tokens: Record<string, TokenGrant> = {};
+  const names = new Set<string>();
+  for (const [token, entry] of Object.entries(ws.tokens ?? {})) {
+    const field = `websocket.tokens["${token.slice(0, 4)}…"]`;
+    if (token.length < 16) throw bad(where, field, 'must be at least 16 characters (a device token is a password)');
+    const grant = typeof entry === 'string' ? { name: entry, maxSessions: 1 } : { ...entry, maxSessions: entry.maxSessions ?? 1 };
+    if (names.has(grant.name)) throw bad(where, field, `names the device "${grant.name}" like another token: give each token its own name`);
+    names.add(grant.name);
+    tokens[token] = grant;
   }
   const apiKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY || undefined;
   const liveInput: Json = { ...liveFile };
@@ -134,33 +189,32 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (values['no-barge-in']) liveInput.bargeIn = false;
   if ('apiKey' in liveInput) throw bad(where, 'live.apiKey', 'must not be in a file: set GEMINI_API_KEY in the environment');
   const live = validateLiveConfig({ apiKey: apiKey ?? 'emulator', ...(liveInput as Partial<LiveConfig>) });
-  const wsPort = values['ws-port'] ?? env.ESP_LIVE_WS_PORT ?? ws.port ?? 8765;
-  const tls = ws.tls === undefined ? undefined : object(where, 'websocket.tls', ws.tls);
-  if (tls && (typeof tls.certFile !== 'string' || typeof tls.keyFile !== 'string')) throw bad(where, 'websocket.tls', 'needs certFile and keyFile');
   const config: AppConfig = {
     apiKey,
     live,
     serial: {
       enabled: !values['no-serial'] && serial.enabled !== false,
-      port: values.port ?? env.ESP_LIVE_SERIAL_PORT ?? (serial.port as string | undefined),
-      baudRate: int(where, 'serial.baudRate', values.baud ?? serial.baudRate ?? 921600, 9600, 4_000_000),
+      port: values.port ?? env.ESP_LIVE_SERIAL_PORT ?? serial.port,
+      baudRate: int(values.baud ? '--baud' : where, 'serial.baudRate', values.baud ?? serial.baudRate ?? 921600, 9600, 4_000_000),
       dtr: values.dtr ?? serial.dtr === true,
       rts: values.rts ?? serial.rts === true,
     },
     websocket: {
       enabled: !values['no-ws'] && ws.enabled !== false,
-      host: values['ws-host'] ?? (ws.host as string | undefined) ?? '0.0.0.0',
-      port: int(where, 'websocket.port', wsPort, 0, 65535),
-      path: (ws.path as string | undefined) ?? '/device',
-      tokens: tokens as Record<string, string>,
-      tls: tls as AppConfig['websocket']['tls'],
+      host: values['ws-host'] ?? ws.host ?? '0.0.0.0',
+      port: int(values['ws-port'] ? '--ws-port' : env.ESP_LIVE_WS_PORT ? 'ESP_LIVE_WS_PORT' : where, 'websocket.port', values['ws-port'] ?? env.ESP_LIVE_WS_PORT ?? ws.port ?? 8765, 0, 65535),
+      path: ws.path ?? '/device',
+      tokens,
+      tls: ws.tls,
       mdns: ws.mdns !== false,
+      maxConnections: ws.maxConnections,
     },
-    localAudio: { enabled: values['local-audio'] ?? object(where, 'localAudio', file.localAudio).enabled === true },
-    profiles: object(where, 'profiles', file.profiles) as Record<string, DeviceProfile>,
-    graceMs: int(where, 'graceMs', file.graceMs ?? 120_000, 0, 3_600_000),
-    conversationLog: values.log ?? (file.conversationLog as string | undefined),
-    recordDir: values.record ?? (file.recordDir as string | undefined),
+    localAudio: { enabled: values['local-audio'] ?? file.localAudio?.enabled === true },
+    profiles: file.profiles ?? {},
+    graceMs: file.graceMs ?? 120_000,
+    maxDevices: file.maxDevices ?? DEFAULT_MAX_DEVICES,
+    conversationLog: values.log ?? file.conversationLog,
+    recordDir: values.record ?? file.recordDir,
     json: values.json ?? false,
     debug: values.debug ?? false,
   };

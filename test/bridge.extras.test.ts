@@ -44,9 +44,12 @@ describe('bridge extras', () => {
     await device.connectWebSocket(url, TOKEN);
     await welcomed;
     device.speak(await spokenTurn());
-    await until(() => existsSync(recordDir) && readdirSync(recordDir).length === 2, 20_000, 'the recordings');
-    const files = readdirSync(recordDir).sort();
-    expect(files).toEqual(['recorded-0001-heard.wav', 'recorded-0001-reply.wav']);
+    await until(() => existsSync(conversationLog) && readFileSync(conversationLog, 'utf8').trim().split('\n').length === 2, 20_000, 'the end of the turn');
+    await new Promise((r) => setTimeout(r, 200)); // the last header rewrite
+    const files = readdirSync(recordDir).sort().filter((f) => f.includes('-0001-')); // turn 2's mic file has begun
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^recorded-\d{8}-\d{6}-0001-heard\.wav$/);
+    expect(files[1]).toBe(files[0].replace('heard', 'reply'));
     const heard = parseWav(readFileSync(join(recordDir, files[0])));
     const reply = parseWav(readFileSync(join(recordDir, files[1])));
     expect([heard.sampleRateHz, reply.sampleRateHz]).toEqual([16000, 24000]);

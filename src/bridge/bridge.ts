@@ -5,11 +5,12 @@
  * failure never touches another's.
  */
 import { appendFileSync } from 'node:fs';
+import { escapeText } from '../log.js';
 import { validateLiveConfig, type LiveConfig } from '../live/config.js';
 import { LiveSession } from '../live/session.js';
 import { DeviceConnection } from '../device/deviceConnection.js';
-import type { DeviceLink } from '../device/link.js';
-import { Feature, GoodbyeReason } from '../protocol/messages.js';
+import type { DeviceLink, TokenGrant } from '../device/link.js';
+import { Feature, GoodbyeReason, type Hello } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { DeviceAgent } from './deviceAgent.js';
 import { recordTurns } from './recorder.js';
@@ -25,6 +26,10 @@ export interface BridgeOptions {
   profiles?: Record<string, DeviceProfile>;
   /** How long a device that went away keeps its conversation (ms). */
   graceMs?: number;
+  /** Devices served at once, over every link (default 10); each is a Live session that costs money. */
+  maxDevices?: number;
+  /** Every token's grant, so a deviceId listed for one token is refused to the others from the start. */
+  grants?: TokenGrant[];
   log: Logger;
   /** Appends every transcript line here as JSON (one object a line). */
   conversationLog?: string;
@@ -33,12 +38,48 @@ export interface BridgeOptions {
   createLive?: (config: LiveConfig) => LiveSession;
 }
 
+export const DEFAULT_MAX_DEVICES = 10;
+
+/**
+ * A device's id: what its HELLO says, or the link's name when it says nothing. For a device
+ * with a token it is also what binds the conversation to that token.
+ */
+function deviceIdOf(hello: Hello, link: DeviceLink): string {
+  return hello.deviceId || link.name;
+}
+
 export class Bridge {
   readonly agents = new Map<string, DeviceAgent>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** deviceId → the name of the token that owns it: listed in its grant, or the first to claim it. */
+  private readonly owners = new Map<string, string>();
+  private readonly reserved = new Map<string, string>();
   private closed = false;
 
-  constructor(private readonly options: BridgeOptions) {}
+  constructor(private readonly options: BridgeOptions) {
+    for (const grant of options.grants ?? []) for (const id of grant.deviceIds ?? []) this.reserved.set(id, grant.name);
+  }
+
+  /**
+   * Whether this link may be this device; the reason when not. A token may be only the ids its
+   * grant lists (or, without a list, ids no other token holds), and at most maxSessions of
+   * them at once; USB and local audio are physical access and may be any id. The host serves
+   * at most maxDevices in all.
+   */
+  private admit(link: DeviceLink, hello: Hello): string | undefined {
+    const id = deviceIdOf(hello, link);
+    const grant = link.grant;
+    if (grant) {
+      if (grant.deviceIds && !grant.deviceIds.includes(id)) return `token "${grant.name}" may not be device id "${id}"`;
+      const owner = this.reserved.get(id) ?? this.owners.get(id);
+      if (owner !== undefined && owner !== grant.name) return `device id "${id}" belongs to another token`;
+      const held = [...this.owners].filter(([other, name]) => name === grant.name && other !== id).length;
+      if (held >= grant.maxSessions) return `token "${grant.name}" already has ${held} device${held === 1 ? '' : 's'} (its limit, maxSessions, is ${grant.maxSessions})`;
+    }
+    const maxDevices = this.options.maxDevices ?? DEFAULT_MAX_DEVICES;
+    if (!this.agents.has(id) && this.agents.size >= maxDevices) return `this host already serves ${this.agents.size} devices (maxDevices is ${maxDevices})`;
+    return undefined;
+  }
 
   /** Introduces a new link; resolves when it is attached to an agent (or refused). */
   async addLink(link: DeviceLink): Promise<DeviceAgent | undefined> {
@@ -46,7 +87,7 @@ export class Bridge {
     const connection = new DeviceConnection(link);
     let info;
     try {
-      info = await connection.handshake();
+      info = await connection.handshake(undefined, (hello) => this.admit(link, hello));
     } catch (error) {
       log.log('warn', (error as Error).message, { link: link.name, code: (error as { code?: string }).code });
       link.close();
@@ -57,34 +98,64 @@ export class Bridge {
       return undefined;
     }
     const { hello } = info;
-    const id = hello.deviceId || link.name;
+    const id = deviceIdOf(hello, link);
     const fields = { device: hello.name || id };
+    const refusal = this.admit(link, hello); // again: another link may have taken the id or a slot meanwhile
+    if (refusal) {
+      log.log('warn', `${link.name}: ${refusal}`, fields);
+      link.close();
+      return undefined;
+    }
+    if (link.grant) this.owners.set(id, link.grant.name);
     clearTimeout(this.graceTimers.get(id));
     this.graceTimers.delete(id);
-    let agent = this.agents.get(id);
-    const resumed = agent !== undefined;
-    agent ??= this.createAgent(id, hello.name, info.tools, hello.features);
-    agent.attach(connection, info);
+    const existing = this.agents.get(id);
+    let agent: DeviceAgent;
+    try {
+      agent = existing ?? this.createAgent(id, hello.name, info.tools, hello.features);
+      agent.attach(connection, info);
+    } catch (error) {
+      // Whatever went wrong, the device's Live session must not outlive it.
+      log.log('error', `${link.name}: could not start the device (${(error as Error).message})`, fields);
+      if (!existing) this.endConversation(id);
+      link.close();
+      return undefined;
+    }
+    const resumed = existing !== undefined;
     log.log('info', `${resumed ? 'back' : 'connected'} on ${link.name}: firmware ${hello.firmwareVersion}, mic ${hello.mic.sampleRateHz} Hz, speaker ${hello.speaker.sampleRateHz} Hz, codecs mic/speaker ${info.micCodec}/${info.speakerCodec}, ${info.tools.length} tools`, fields);
     connection.on('restarted', () => {
       log.log('info', 'the device restarted; introducing it again', fields);
       connection.dispose();
+      this.lost(id, agent, connection, 'the device restarted');
       void this.addLink(link);
     });
-    connection.on('close', (reason) => {
-      if (agent.connection !== connection) return;
-      agent.detach(reason);
-      if (this.closed) return;
-      const graceMs = this.options.graceMs ?? 120_000;
-      log.log('warn', `link lost (${reason}); keeping the conversation for ${graceMs / 1000} s in case it comes back`, fields);
-      this.graceTimers.set(id, setTimeout(() => {
-        log.log('info', 'did not come back; conversation closed', fields);
-        this.agents.get(id)?.close();
-        this.agents.delete(id);
-        this.graceTimers.delete(id);
-      }, graceMs));
-    });
+    connection.on('close', (reason) => this.lost(id, agent, connection, reason));
     return agent;
+  }
+
+  /** The device's link is gone: its conversation waits graceMs for it, then ends. */
+  private lost(id: string, agent: DeviceAgent, connection: DeviceConnection, reason: string): void {
+    if (agent.connection !== connection) return;
+    agent.detach(reason);
+    if (this.closed) return;
+    const { log } = this.options;
+    const fields = { device: agent.info?.hello.name || id };
+    const graceMs = this.options.graceMs ?? 120_000;
+    log.log('warn', `link lost (${reason}); keeping the conversation for ${graceMs / 1000} s in case it comes back`, fields);
+    clearTimeout(this.graceTimers.get(id));
+    this.graceTimers.set(id, setTimeout(() => {
+      log.log('info', 'did not come back; conversation closed', fields);
+      this.endConversation(id);
+    }, graceMs));
+  }
+
+  /** Ends a device's conversation and its Live session, and frees its token's slot. */
+  private endConversation(id: string): void {
+    clearTimeout(this.graceTimers.get(id));
+    this.graceTimers.delete(id);
+    this.agents.get(id)?.close();
+    this.agents.delete(id);
+    this.owners.delete(id);
   }
 
   private createAgent(id: string, name: string, tools: { name: string; description: string; parametersSchema: string }[], features: number): DeviceAgent {
@@ -122,10 +193,10 @@ export class Bridge {
     }
     agent.on('transcript', (who, text) => {
       log.log('info', `${who === 'user' ? 'you' : 'assistant'}: ${text}`, fields);
-      if (this.options.conversationLog) appendFileSync(this.options.conversationLog, `${JSON.stringify({ time: new Date().toISOString(), device: id, who, text })}\n`);
+      if (this.options.conversationLog) appendFileSync(this.options.conversationLog, `${JSON.stringify({ time: new Date().toISOString(), device: escapeText(id), who, text: escapeText(text) })}\n`);
     });
     agent.on('log', (line) => log.log('info', line, fields));
-    if (this.options.recordDir) recordTurns(agent, this.options.recordDir);
+    if (this.options.recordDir) recordTurns(agent, this.options.recordDir, (line) => log.log('warn', line, fields));
     live.on('error', (error) => log.log(error.retryable ? 'warn' : 'error', error.message, { ...fields, code: error.code }));
     live.start().catch((error: Error) => log.log('error', `Live session could not start: ${error.message}`, fields));
     this.agents.set(id, agent);

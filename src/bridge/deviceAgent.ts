@@ -11,7 +11,9 @@ import { FRAME_MS } from '../device/deviceConnection.js';
 import { AssistantState, Feature, type Credit } from '../protocol/messages.js';
 import { volumeToGain } from '../audio/sampleFormat.js';
 import { TypedEmitter } from '../typedEmitter.js';
-import { MicDecoder, SpeakerEncoder } from './deviceAudio.js';
+import { realClock, type Clock } from '../clock.js';
+import { TokenBucket } from '../tokenBucket.js';
+import { MicDecoder, PIPELINE_RATE_HZ, SpeakerEncoder } from './deviceAudio.js';
 import { EchoGate } from './echoGate.js';
 import { PlaybackQueue } from './playbackQueue.js';
 
@@ -23,12 +25,23 @@ export interface AgentOptions {
   echoTailMs?: number;
   /** Push-to-talk: the button frames each turn (Live's automatic VAD is off). */
   pushToTalk: boolean;
+  clock?: Clock;
 }
+
+/**
+ * A board may send its microphone at most this much faster than real time (Wi-Fi bunches
+ * frames up), plus a burst of MIC_BURST_MS; the rest is dropped and counted, so a runaway or
+ * hostile board can neither run up the Gemini bill nor fill memory.
+ */
+export const MIC_MAX_SPEED = 1.5;
+export const MIC_BURST_MS = 1000;
 
 export interface AgentStats {
   micFrames: number;
   micMutedFrames: number;
   micUndecodable: number;
+  /** Mic frames dropped for arriving faster than real time (MIC_MAX_SPEED). */
+  micOverRate: number;
   framesSent: number;
   framesDroppedOverflow: number;
   bargeIns: number;
@@ -54,13 +67,16 @@ const SPEAKING_TAIL_MS = 200;
 export class DeviceAgent extends TypedEmitter<AgentEvents> {
   readonly deviceId: string;
   readonly live: LiveSession;
-  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, framesSent: 0, framesDroppedOverflow: 0, bargeIns: 0, staleFramesAtDevice: 0, underrunsAtDevice: 0, lastFlushMs: 0 };
+  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, micOverRate: 0, framesSent: 0, framesDroppedOverflow: 0, bargeIns: 0, staleFramesAtDevice: 0, underrunsAtDevice: 0, lastFlushMs: 0 };
   connection: DeviceConnection | undefined;
   info: DeviceInfo | undefined;
   private mic: MicDecoder | undefined;
   private speaker: SpeakerEncoder | undefined;
   private queue: PlaybackQueue | undefined;
   private gate = new EchoGate({ fullDuplex: false });
+  private readonly clock: Clock;
+  /** 16 kHz mic samples the device may still send now. */
+  private micBudget: TokenBucket;
   private generation = 0;
   /** Samples sent to the device and released by it since WELCOME (mod 2³²). */
   private sentSamples = 0;
@@ -86,6 +102,8 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     super();
     this.deviceId = options.deviceId;
     this.live = options.live;
+    this.clock = options.clock ?? realClock;
+    this.micBudget = this.newMicBudget();
     const on = <K extends keyof LiveSessionEvents & string>(event: K, fn: (...args: LiveSessionEvents[K]) => void) => this.unsubscribe.push(this.live.subscribe(event, fn));
     on('audio', (samples) => this.onModelAudio(samples));
     on('interrupted', () => this.bargeIn('the user interrupted'));
@@ -124,6 +142,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.releasedSamples = 0;
     this.capacitySamples = hello.playbackBufferSamples;
     this.waitingForDrain = false;
+    this.micBudget = this.newMicBudget();
     this.detachListeners.push(
       connection.subscribe('audio', (payload) => this.onMicPayload(payload)),
       connection.subscribe('credit', (credit) => this.onCredit(credit)),
@@ -163,6 +182,10 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
       return;
     }
     if (samples.length === 0) return;
+    if (!this.micBudget.take(samples.length)) {
+      if (this.stats.micOverRate++ % 500 === 0) this.emit('log', `the device sends its microphone faster than real time: ${this.stats.micOverRate} frame(s) dropped`);
+      return;
+    }
     this.stats.micFrames++;
     if (this.options.pushToTalk && !this.pttDown) return;
     const now = performance.now();
@@ -177,6 +200,10 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     }
     this.emit('heard', samples);
     this.live.sendAudio(samples);
+  }
+
+  private newMicBudget(): TokenBucket {
+    return new TokenBucket(this.clock, MIC_MAX_SPEED * PIPELINE_RATE_HZ, (MIC_BURST_MS / 1000) * PIPELINE_RATE_HZ);
   }
 
   private onButton(down: boolean): void {

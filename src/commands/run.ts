@@ -30,41 +30,57 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     live = { ...live, baseUrl: url };
     log.log('warn', '*** No GEMINI_API_KEY: talking to the built-in Live API EMULATOR, not to Gemini. It echoes what you say. Set GEMINI_API_KEY to talk to Gemini. ***');
   }
-  const bridge = new Bridge({ live, profiles: config.profiles, graceMs: config.graceMs, log, conversationLog: config.conversationLog, recordDir: config.recordDir });
+  const bridge = new Bridge({
+    live,
+    profiles: config.profiles,
+    graceMs: config.graceMs,
+    maxDevices: config.maxDevices,
+    grants: Object.values(config.websocket.tokens),
+    log,
+    conversationLog: config.conversationLog,
+    recordDir: config.recordDir,
+  });
   const stoppers: (() => Promise<void> | void)[] = [];
+  /** Goodbye to every board first, then the links and listeners, newest first, then the emulator. */
+  const stopAll = async () => {
+    await bridge.close();
+    for (const stop of stoppers.splice(0).reverse()) await stop();
+    await emulator?.close();
+  };
   let wsUrl: string | undefined;
-  if (config.serial.enabled) {
-    const watcher = new SerialWatcher({ path: config.serial.port, baudRate: config.serial.baudRate, dtr: config.serial.dtr, rts: config.serial.rts, log, onLink: (link) => void bridge.addLink(link) });
-    watcher.start();
-    stoppers.push(() => watcher.stop());
-  }
-  if (config.websocket.enabled && Object.keys(config.websocket.tokens).length === 0) {
-    log.log('info', 'WebSocket listener off: no device tokens in the configuration (websocket.tokens); boards on Wi-Fi need one each.');
-  } else if (config.websocket.enabled) {
-    const server = new DeviceServer({ ...config.websocket, log: (line) => log.log('warn', line), onLink: (link) => void bridge.addLink(link) });
-    wsUrl = await server.start();
-    log.log('info', `boards on Wi-Fi: ${wsUrl} (advertised over mDNS as _esp-live._tcp)`);
-    stoppers.push(() => server.close());
-  }
-  if (config.localAudio.enabled) {
-    const problem = await probeAlsa();
-    if (problem) log.log('error', problem.message, { code: problem.code });
-    else {
-      const link = await LocalAudioLink.open({ log });
-      void bridge.addLink(link);
-      stoppers.push(() => link.close());
+  try {
+    if (config.serial.enabled) {
+      const watcher = new SerialWatcher({ path: config.serial.port, baudRate: config.serial.baudRate, dtr: config.serial.dtr, rts: config.serial.rts, log, onLink: (link) => void bridge.addLink(link) });
+      watcher.start();
+      stoppers.push(() => watcher.stop());
     }
+    if (config.websocket.enabled && Object.keys(config.websocket.tokens).length === 0) {
+      log.log('info', 'WebSocket listener off: no device tokens in the configuration (websocket.tokens); boards on Wi-Fi need one each.');
+    } else if (config.websocket.enabled) {
+      const server = new DeviceServer({ ...config.websocket, log: (line) => log.log('warn', line), onLink: (link) => void bridge.addLink(link) });
+      stoppers.push(() => server.close());
+      wsUrl = await server.start();
+      log.log('info', `boards on Wi-Fi: ${wsUrl} (advertised over mDNS as _esp-live._tcp)`);
+    }
+    if (config.localAudio.enabled) {
+      const problem = await probeAlsa();
+      if (problem) log.log('error', problem.message, { code: problem.code });
+      else {
+        const link = await LocalAudioLink.open({ log });
+        void bridge.addLink(link);
+        stoppers.push(() => link.close());
+      }
+    }
+  } catch (error) {
+    await stopAll(); // a fatal start-up error leaves nothing running behind it
+    throw error;
   }
   log.log('info', `esp-live running (model ${live.model}${emulator ? ', EMULATOR' : ''}); Ctrl-C to stop`);
   return {
     bridge,
     config,
     wsUrl,
-    async stop() {
-      await bridge.close();
-      for (const stop of stoppers.reverse()) await stop();
-      await emulator?.close();
-    },
+    stop: stopAll,
   };
 }
 

@@ -58,22 +58,29 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
 
   constructor(readonly link: DeviceLink) {
     super();
-    link.on('close', (reason) => {
-      this.closed = true;
-      this.emit('close', reason);
-    });
+    link.on('close', this.onClose);
   }
 
-  /** Runs the handshake; rejects with a clear error on timeout or version mismatch. */
-  handshake(timeoutMs = 5000): Promise<DeviceInfo> {
+  private readonly onClose = (reason: string): void => {
+    this.closed = true;
+    this.emit('close', reason);
+  };
+
+  /**
+   * Runs the handshake; rejects with a clear error on timeout, version mismatch, or when
+   * `admit` refuses the device (it returns the reason, sent to the device as ERROR NOT_ALLOWED).
+   */
+  handshake(timeoutMs = 5000, admit?: (hello: Hello) => string | undefined): Promise<DeviceInfo> {
     return new Promise((resolve, reject) => {
       let hello: Hello | undefined;
       const tools: Tool[] = [];
       let toolsTimer: NodeJS.Timeout | undefined;
+      let ask: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => finish(new EspLiveError('DEVICE_NO_HELLO', `${this.link.name} did not introduce itself within ${timeoutMs / 1000} s. Is esp-live firmware on the board, at this baud rate?`, { retryable: true })), timeoutMs);
       const finish = (error?: Error) => {
         clearTimeout(timer);
         clearTimeout(toolsTimer);
+        clearTimeout(ask);
         this.link.off('message', onMessage);
         this.link.off('close', onClose);
         if (error) return reject(error);
@@ -87,6 +94,12 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
             this.link.send({ type: 'error', code: ErrorCode.VERSION_MISMATCH, message: text });
             this.link.send({ type: 'goodbye', reason: GoodbyeReason.VERSION_MISMATCH });
             return finish(new EspLiveError('DEVICE_VERSION', `${this.link.name}: ${text}. Update ${m.protocolVersion > PROTOCOL_VERSION ? 'esp-live on the host' : 'the firmware'}.`));
+          }
+          const refusal = admit?.(m);
+          if (refusal) {
+            this.link.send({ type: 'error', code: ErrorCode.NOT_ALLOWED, message: refusal });
+            this.link.send({ type: 'goodbye', reason: GoodbyeReason.UNAUTHORISED });
+            return finish(new EspLiveError('DEVICE_REFUSED', `${this.link.name}: ${refusal}`));
           }
           hello = m;
           tools.length = 0;
@@ -103,8 +116,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
       this.link.on('message', onMessage);
       this.link.on('close', onClose);
       // A device says HELLO when its link comes up; one that booted long before (serial) is asked.
-      const ask = setTimeout(() => hello || this.link.send({ type: 'helloRequest' }), HELLO_REQUEST_DELAY_MS);
-      this.link.once('close', () => clearTimeout(ask));
+      ask = setTimeout(() => hello || this.link.send({ type: 'helloRequest' }), HELLO_REQUEST_DELAY_MS);
     });
   }
 
@@ -127,6 +139,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
   /** Stops listening to the link (a new handshake on the same link takes over). */
   dispose(): void {
     this.link.off('message', this.onMessage);
+    this.link.off('close', this.onClose);
   }
 
   private readonly onMessage = (m: Message): void => {

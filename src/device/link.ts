@@ -17,6 +17,16 @@ export interface LinkStats {
   rejected: number;
 }
 
+/** What a device token allows (esp-live.json `websocket.tokens`). */
+export interface TokenGrant {
+  /** The device's name in logs. */
+  name: string;
+  /** The HELLO deviceIds this token may use; unset: the first one it presents becomes its own. */
+  deviceIds?: string[];
+  /** Devices this token may have at once (default 1). */
+  maxSessions: number;
+}
+
 export abstract class DeviceLink extends TypedEmitter<LinkEvents> {
   abstract readonly kind: 'serial' | 'websocket' | 'local';
   /** For people: "/dev/ttyUSB0" or "ws 192.168.1.20". */
@@ -24,6 +34,8 @@ export abstract class DeviceLink extends TypedEmitter<LinkEvents> {
   /** What the link carries per direction, or undefined when that is no constraint (native USB, Wi-Fi). */
   abstract readonly bytesPerSecond: number | undefined;
   readonly stats: LinkStats = { messagesIn: 0, messagesOut: 0, rejected: 0 };
+  /** The token the device proved, for links that need one (WebSocket); USB and local audio are trusted. */
+  readonly grant: TokenGrant | undefined = undefined;
   /** Largest message the device accepts (from its HELLO). */
   maxMessageBytes = 2048;
   /** Sends one message; false means the link is backed up: wait for 'drain'. */

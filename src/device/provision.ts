@@ -4,6 +4,7 @@
  */
 import { EspLiveError } from '../errors.js';
 import { ConfigFlag, ConfigKey, type ConfigEntry, type Message } from '../protocol/messages.js';
+import { escapeText } from '../log.js';
 import type { DeviceLink } from './link.js';
 
 export interface BoardSettings {
@@ -63,8 +64,13 @@ export function provision(link: DeviceLink, settings: BoardSettings, timeoutMs =
   });
 }
 
+/** The keys whose values are secrets, whatever a board's flags say: never printed. */
+const SECRET_KEYS: ReadonlySet<number> = new Set([ConfigKey.WIFI_PASSWORD, ConfigKey.DEVICE_TOKEN]);
+
+/** One reported setting for people: secrets only as set / not set, other values escaped. */
 export function describeEntry(entry: ConfigEntry): string {
   const name = SETTING_NAMES[entry.key] ?? `key ${entry.key}`;
-  if (entry.flags & ConfigFlag.SECRET) return `${name}: ${entry.flags & ConfigFlag.SET ? '(set)' : '(not set)'}`;
-  return `${name}: ${entry.flags & ConfigFlag.SET ? JSON.stringify(entry.value) : '(not set)'}`;
+  const set = (entry.flags & ConfigFlag.SET) !== 0;
+  if (SECRET_KEYS.has(entry.key) || entry.flags & ConfigFlag.SECRET) return `${name}: ${set ? '(set)' : '(not set)'}`;
+  return `${name}: ${set ? escapeText(JSON.stringify(entry.value)) : '(not set)'}`;
 }

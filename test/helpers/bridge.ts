@@ -28,7 +28,7 @@ export async function startRig(emulatorOptions: EmulatorOptions = {}, live: Part
     log: createLogger({ json: false, debug: true, write: (l) => logs.push(l) }),
     graceMs,
   });
-  const server = new DeviceServer({ host: '127.0.0.1', port: 0, tokens: { [TOKEN]: 'test-board' }, mdns: false, log: (l) => logs.push(l), onLink: (link) => void bridge.addLink(link) });
+  const server = new DeviceServer({ host: '127.0.0.1', port: 0, tokens: { [TOKEN]: { name: 'test-board', maxSessions: 4 } }, mdns: false, log: (l) => logs.push(l), onLink: (link) => void bridge.addLink(link) });
   const url = await server.start();
   const devices: SimulatedDevice[] = [];
   return {
