@@ -5,21 +5,32 @@
  * unavailable, and the resampler falls back to TypeScript.
  *
  * run(c, x, advance, nextPhase, out, taps, need, end, phase, limit) → outputs written; stores
- * the new `need` at address 0 and `phase` at address 4. `taps` must be a multiple of 8.
+ * the new `need` at address 0 and `phase` at address 4. `taps` must be a multiple of 8, at
+ * least 24. Four accumulators (sixteen taps per turn) keep four multiply-add chains in flight;
+ * with two, each turn waited on the previous turn's add.
  */
 
 const I32 = 0x7f;
 const V128 = 0x7b;
-// Local indices: the ten parameters, then five i32 and one v128 local.
-const [C, X, ADV, NPH, OUT, TAPS, NEED, END, PHASE, LIMIT, N, BASE, CB, K, KEND, ACC, ACC2] = Array.from({ length: 17 }, (_, i) => i);
+// Local indices: the ten parameters, then five i32 and four v128 locals.
+const [C, X, ADV, NPH, OUT, TAPS, NEED, END, PHASE, LIMIT, N, BASE, CB, K, KEND, ACC0, ACC1, ACC2, ACC3] = Array.from({ length: 19 }, (_, i) => i);
 
 const get = (i: number) => [0x20, i];
 const set = (i: number) => [0x21, i];
 const tee = (i: number) => [0x22, i];
 const i32 = (v: number) => [0x41, ...sleb(v)];
 const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, GE_S = 0x4e, LT_S = 0x48;
-const lane = (l: number) => [...get(ACC), ...simd(0x1f, l), 0xbb]; // f32x4.extract_lane l; f64.promote_f32
+const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, AND = 0x71, SHL = 0x74, GE_S = 0x4e, LT_S = 0x48;
+const lane = (l: number) => [...get(ACC0), ...simd(0x1f, l), 0xbb]; // f32x4.extract_lane l; f64.promote_f32
+/** acc += c[cb + offset … +3] · x[base + offset … +3] (addresses and offset in bytes). */
+const mac = (acc: number, offset: number) => [
+  ...get(acc),
+  ...get(CB), ...simd(0x00, 2, offset), // v128.load, the offset folded into the address
+  ...get(BASE), ...simd(0x00, 2, offset),
+  ...simd(0xe6), ...simd(0xe4), ...set(acc), // f32x4.mul, f32x4.add
+];
+/** cb += bytes; base += bytes */
+const step = (bytes: number) => [...get(CB), ...i32(bytes), ADD, ...set(CB), ...get(BASE), ...i32(bytes), ADD, ...set(BASE)];
 
 function uleb(v: number): number[] {
   const out: number[] = [];
@@ -54,20 +65,16 @@ function body(): number[] {
     ...get(N), ...get(LIMIT), GE_S, 0x0d, 1,
     ...get(X), ...get(NEED), ...get(TAPS), SUB, ...i32(1), ADD, ...i32(2), SHL, ADD, ...set(BASE),
     ...get(C), ...get(PHASE), ...get(KEND), MUL, ADD, ...set(CB),
-    ...i32(0), ...simd(0x11), ...tee(ACC), ...set(ACC2), // i32x4.splat 0 (all bits zero is 0.0f)
-    ...i32(0), ...set(K),
-    0x03, 0x40, //     loop (eight taps per turn, two accumulators)
-    ...get(ACC),
-    ...get(CB), ...get(K), ADD, ...simd(0x00, 2, 0), // v128.load
-    ...get(BASE), ...get(K), ADD, ...simd(0x00, 2, 0),
-    ...simd(0xe6), ...simd(0xe4), ...set(ACC), // f32x4.mul, f32x4.add
-    ...get(ACC2),
-    ...get(CB), ...get(K), ADD, ...simd(0x00, 2, 16),
-    ...get(BASE), ...get(K), ADD, ...simd(0x00, 2, 16),
-    ...simd(0xe6), ...simd(0xe4), ...set(ACC2),
-    ...get(K), ...i32(32), ADD, ...tee(K), ...get(KEND), LT_S, 0x0d, 0,
+    ...i32(0), ...simd(0x11), ...tee(ACC0), ...tee(ACC1), ...tee(ACC2), ...set(ACC3), // i32x4.splat 0 (all bits zero is 0.0f)
+    ...get(CB), ...get(KEND), ADD, ...set(K), // K: the end of this phase's coefficients
+    ...get(TAPS), ...i32(8), AND, 0x04, 0x40, //   if taps is an odd multiple of 8: its first 8 taps
+    ...mac(ACC0, 0), ...mac(ACC1, 16), ...step(32),
     0x0b,
-    ...get(ACC), ...get(ACC2), ...simd(0xe4), ...set(ACC),
+    0x03, 0x40, //     loop (sixteen taps per turn, four independent accumulators)
+    ...mac(ACC0, 0), ...mac(ACC1, 16), ...mac(ACC2, 32), ...mac(ACC3, 48), ...step(64),
+    ...get(CB), ...get(K), LT_S, 0x0d, 0,
+    0x0b,
+    ...get(ACC0), ...get(ACC1), ...simd(0xe4), ...get(ACC2), ...get(ACC3), ...simd(0xe4), ...simd(0xe4), ...set(ACC0),
     ...get(OUT), ...get(N), ...i32(2), SHL, ADD,
     ...lane(0), ...lane(1), 0xa0, ...lane(2), ...lane(3), 0xa0, 0xa0, 0xb6, // f64 sums, f32.demote_f64
     0x38, 2, 0, // f32.store
@@ -82,7 +89,7 @@ function body(): number[] {
     ...get(N),
     0x0b,
   ];
-  const locals = [2, 5, I32, 2, V128];
+  const locals = [2, 5, I32, 4, V128];
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
