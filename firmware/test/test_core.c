@@ -368,6 +368,15 @@ static void test_codecs(void) {
     CHECK(el_volume_gain_q15(100) == 32767 && el_volume_gain_q15(0) == 0, "volume ends");
     uint16_t g50 = el_volume_gain_q15(50); /* −25.25 dB ≈ 0.0546 → 1789 in Q15 */
     CHECK(g50 > 1770 && g50 < 1810, "volume 50%% is about -25 dB (Q15 %u)", g50);
+    /* I2S words to s16: Math.round(x * 2^(gain - 16)) as src/audio/sampleFormat.ts i2s32ToS16 does. */
+    static const int32_t words[] = { 0x7FFF8000, 0x00018000, -0x00018000, -0x00008000, 0x00007FFF, INT32_MIN, 0x12345678, 0x40000000, -0x40000001 };
+    static const int16_t at0[] = { 32767, 2, -1, 0, 0, -32768, 0x1234, 16384, -16384 };
+    static const int16_t at2[] = { 32767, 6, -6, -2, 2, -32768, 18641, 32767, -32768 };
+    int16_t s16[9];
+    el_i2s32_to_s16(words, 9, 0, s16);
+    CHECK(memcmp(s16, at0, sizeof s16) == 0, "I2S to s16 rounds half up (got %d %d %d %d %d)", s16[1], s16[2], s16[3], s16[4], s16[6]);
+    el_i2s32_to_s16(words, 9, 2, s16);
+    CHECK(memcmp(s16, at2, sizeof s16) == 0, "I2S to s16 with +12 dB clamps (got %d %d %d %d %d)", s16[1], s16[2], s16[3], s16[4], s16[6]);
 }
 
 int main(void) {

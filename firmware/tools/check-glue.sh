@@ -3,7 +3,9 @@
 # the ESP32-C6 (RISC-V) without a full idf.py build: IDF_PATH must point at an ESP-IDF tree and
 # PROTOCOLS_PATH at esp-protocols (for esp_websocket_client and mdns); LWIP_PATH at esp-lwip if
 # the ESP-IDF tree lacks its lwip submodule. A minimal sdkconfig.h
-# stands in for the generated one. Skips, saying so, when IDF_PATH is unset.
+# stands in for the generated one. Then checks that every header a firmware source includes
+# comes from a component its CMakeLists.txt names (tools/check_requires.py). Skips, saying so,
+# when IDF_PATH is unset.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "${IDF_PATH:-}" ] || [ ! -d "$IDF_PATH/components" ]; then
@@ -107,13 +109,18 @@ done
 for d in "$IDF_PATH"/components/esp_hal_*/"$target"/include "$IDF_PATH"/components/esp_hal_*/include; do [ -d "$d" ] && includes+=(-I"$d"); done
 flags=(--specs=picolibc.specs -std=gnu17 -march=rv32imac_zicsr_zifencei -mabi=ilp32 -fsyntax-only -Wall -Wextra -Werror -Wno-unused-parameter -D__riscv_float_abi_soft -DESP_PLATFORM -DIDF_VER=\"check\")
 failed=0
-files=("$here"/components/esp_live_glue/src/*.c "$here/main/main.c")
+files=("$here"/components/*/src/*.c "$here"/main/*.c)
+headers=()
 for f in "${files[@]}"; do
-  if "$cc" "${flags[@]}" "${includes[@]}" "$f" 2> "$work/err.txt"; then
+  # -H lists every header opened, indented by include depth: check_requires.py reads it.
+  h="$work/$(basename "$f").h.txt"
+  if "$cc" "${flags[@]}" "${includes[@]}" -H "$f" 2> "$h"; then
     echo "ok    ${f#$here/}"
+    headers+=("$f:$h")
   else
-    echo "FAIL  ${f#$here/}"; head -20 "$work/err.txt"; failed=$((failed + 1))
+    echo "FAIL  ${f#$here/}"; grep -v '^\.' "$h" | head -20; failed=$((failed + 1))
   fi
 done
 echo "check-glue: $(( ${#files[@]} - failed )) of ${#files[@]} files compile against $(basename "$IDF_PATH") for $target"
+python3 "$here/tools/check_requires.py" "$here" "$IDF_PATH" "${PROTOCOLS_PATH:-}" "${LWIP_PATH:-}" -- "${headers[@]}" || failed=$((failed + 1))
 [ "$failed" -eq 0 ]

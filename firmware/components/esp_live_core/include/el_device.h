@@ -24,6 +24,9 @@ long el_ima_encode(const int16_t *in, size_t n, uint8_t *index, uint8_t *out, si
 /* Volume 0..100 to a Q15 gain (0 silent, 100 unity, -50 dB at 1, even in dB). */
 uint16_t el_volume_gain_q15(uint8_t percent);
 void el_apply_gain_q15(int16_t *samples, size_t n, uint16_t gain_q15);
+/* I2S microphone words (INMP441: 24 bits left-justified in 32) to s16, `gain_bits` × 6 dB up,
+ * rounded to nearest (halves up) and clamped, like the host's i2s32ToS16. */
+void el_i2s32_to_s16(const int32_t *in, size_t n, int gain_bits, int16_t *out);
 
 /* ---- Playback buffer ---------------------------------------------------------------------- */
 typedef struct {

@@ -16,6 +16,37 @@
 #define EL_MAX_FRAME_BYTES 2060u
 #define EL_MAX_CONFIG_ENTRIES 8u
 
+/* Named values of PROTOCOL.md (test_core.c checks them against its tables). */
+typedef enum { EL_CODEC_PCM = 0, EL_CODEC_ULAW = 1, EL_CODEC_ALAW = 2, EL_CODEC_IMA_ADPCM = 3 } el_codec_t;
+#define EL_CODEC_BIT(codec) (1u << (codec))
+typedef enum { EL_SAMPLE_S16LE = 1, EL_SAMPLE_U8 = 2 } el_sample_format_t;
+typedef enum {
+    EL_FEATURE_BUTTON = 1u << 0, EL_FEATURE_LED = 1u << 1, EL_FEATURE_VOLUME = 1u << 2,
+    EL_FEATURE_BATTERY = 1u << 3, EL_FEATURE_CAMERA = 1u << 4, EL_FEATURE_AEC = 1u << 5
+} el_feature_t;
+typedef enum {
+    EL_ERROR_VERSION_MISMATCH = 1, EL_ERROR_BAD_MESSAGE = 2, EL_ERROR_UNSUPPORTED_FORMAT = 3,
+    EL_ERROR_BUFFER_OVERFLOW = 4, EL_ERROR_CONFIG_INVALID = 5, EL_ERROR_TOOL_UNKNOWN = 6,
+    EL_ERROR_NOT_READY = 7, EL_ERROR_INTERNAL = 8
+} el_error_code_t;
+typedef enum {
+    EL_CONFIG_WIFI_SSID = 1, EL_CONFIG_WIFI_PASSWORD = 2, EL_CONFIG_HOST_URL = 3, EL_CONFIG_DEVICE_TOKEN = 4,
+    EL_CONFIG_DEVICE_NAME = 5
+} el_config_key_t;
+#define EL_CONFIG_KEY_COUNT 5u
+enum { EL_CONFIG_FLAG_SET = 1, EL_CONFIG_FLAG_SECRET = 2 };
+typedef enum {
+    EL_ASSISTANT_IDLE = 0, EL_ASSISTANT_LISTENING = 1, EL_ASSISTANT_THINKING = 2, EL_ASSISTANT_SPEAKING = 3,
+    EL_ASSISTANT_ERROR = 4, EL_ASSISTANT_CONNECTING = 5
+} el_assistant_state_t;
+typedef enum { EL_EVENT_BUTTON_DOWN = 1, EL_EVENT_BUTTON_UP = 2 } el_event_t;
+typedef enum { EL_TOOL_OK = 0, EL_TOOL_ERROR = 1 } el_tool_status_t;
+typedef enum { EL_LOG_DEBUG = 0, EL_LOG_INFO = 1, EL_LOG_WARN = 2, EL_LOG_ERROR = 3 } el_log_level_t;
+typedef enum {
+    EL_GOODBYE_SHUTDOWN = 0, EL_GOODBYE_RESTARTING = 1, EL_GOODBYE_ERROR = 2, EL_GOODBYE_VERSION_MISMATCH = 3,
+    EL_GOODBYE_UNAUTHORISED = 4
+} el_goodbye_reason_t;
+
 typedef enum {
     EL_MORE = 1,            /* no complete message yet: feed more bytes */
     EL_OK = 0,

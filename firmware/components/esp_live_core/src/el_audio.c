@@ -119,3 +119,12 @@ uint16_t el_volume_gain_q15(uint8_t percent) {
 void el_apply_gain_q15(int16_t *samples, size_t n, uint16_t gain_q15) {
     for (size_t i = 0; i < n; i++) samples[i] = (int16_t)(((int32_t)samples[i] * gain_q15) >> 15);
 }
+
+void el_i2s32_to_s16(const int32_t *in, size_t n, int gain_bits, int16_t *out) {
+    const int shift = 16 - gain_bits; /* 1 … 16: gain_bits is 0 … 15 */
+    for (size_t i = 0; i < n; i++) {
+        /* floor(x / 2^shift + 1/2): Math.round's halves-up rounding, in integers. */
+        int64_t v = ((int64_t)in[i] + ((int64_t)1 << (shift - 1))) >> shift;
+        out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+    }
+}

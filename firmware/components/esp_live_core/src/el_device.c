@@ -142,9 +142,9 @@ static void run(el_device_t *d, el_link_event_t ev, const el_msg_t *welcome) {
     if (t.actions & EL_DO_REFUSE_VERSION) {
         el_msg_t bye;
         memset(&bye, 0, sizeof bye);
-        send_error(d, 1, "device speaks protocol v1");
+        send_error(d, EL_ERROR_VERSION_MISMATCH, "device speaks protocol v1");
         bye.type = EL_MSG_GOODBYE;
-        bye.u.goodbye.reason = 3;
+        bye.u.goodbye.reason = EL_GOODBYE_VERSION_MISMATCH;
         el_device_send(d, &bye);
     }
     if ((t.actions & EL_DO_START_SESSION) && welcome) {
@@ -179,22 +179,22 @@ static void on_audio_out(el_device_t *d, const el_msg_t *m) {
     const el_bytes_t *p = &m->u.audio_out.payload;
     long n = 0;
     switch (d->speaker_codec) {
-    case 1: for (n = 0; n < p->len; n++) pcm[n] = el_mulaw_decode(p->ptr[n]); break;
-    case 2: for (n = 0; n < p->len; n++) pcm[n] = el_alaw_decode(p->ptr[n]); break;
-    case 3: n = el_ima_decode(p->ptr, p->len, pcm, cap); break;
+    case EL_CODEC_ULAW: for (n = 0; n < p->len; n++) pcm[n] = el_mulaw_decode(p->ptr[n]); break;
+    case EL_CODEC_ALAW: for (n = 0; n < p->len; n++) pcm[n] = el_alaw_decode(p->ptr[n]); break;
+    case EL_CODEC_IMA_ADPCM: n = el_ima_decode(p->ptr, p->len, pcm, cap); break;
     default:
-        if (d->hello.u.hello.speaker.sample_format == 2) {
+        if (d->hello.u.hello.speaker.sample_format == EL_SAMPLE_U8) {
             for (n = 0; n < p->len; n++) pcm[n] = (int16_t)((p->ptr[n] - 128) * 256);
         } else {
             for (n = 0; 2 * n + 1 < (long)p->len; n++) pcm[n] = (int16_t)(uint16_t)(p->ptr[2 * n] | (p->ptr[2 * n + 1] << 8));
         }
     }
     if (n < 0) {
-        send_error(d, 2, "audio frame does not decode");
+        send_error(d, EL_ERROR_BAD_MESSAGE, "audio frame does not decode");
         return;
     }
     el_apply_gain_q15(pcm, (size_t)n, el_volume_gain_q15(d->volume_percent));
-    if (el_playback_push(d->playback, m->u.audio_out.generation, pcm, (uint32_t)n) == EL_ERR_TOO_BIG) send_error(d, 4, "playback buffer overflow");
+    if (el_playback_push(d->playback, m->u.audio_out.generation, pcm, (uint32_t)n) == EL_ERR_TOO_BIG) send_error(d, EL_ERROR_BUFFER_OVERFLOW, "playback buffer overflow");
 }
 
 static void on_tool_call(el_device_t *d, const el_msg_t *m) {
@@ -209,39 +209,44 @@ static void on_tool_call(el_device_t *d, const el_msg_t *m) {
         if (strlen(d->tools[i].name) == m->u.tool_call.name.len && memcmp(d->tools[i].name, m->u.tool_call.name.ptr, m->u.tool_call.name.len) == 0) tool = &d->tools[i];
     }
     if (!tool) {
-        r.u.tool_result.status = 1;
+        r.u.tool_result.status = EL_TOOL_ERROR;
         r.u.tool_result.result_json = text("\"no such tool\"");
     } else {
         result[0] = 0;
-        r.u.tool_result.status = (uint8_t)(tool->run(tool->ctx, (const char *)m->u.tool_call.args_json.ptr, m->u.tool_call.args_json.len, result, result_cap) ? 1 : 0);
+        r.u.tool_result.status = (uint8_t)(tool->run(tool->ctx, (const char *)m->u.tool_call.args_json.ptr, m->u.tool_call.args_json.len, result, result_cap) ? EL_TOOL_ERROR : EL_TOOL_OK);
         result[result_cap - 1] = 0;
         r.u.tool_result.result_json = text(result);
     }
     el_device_send(d, &r);
 }
 
+/* PROTOCOL.md section 4.9: the most bytes of each key's value, and whether it is a secret. */
+static const struct { uint8_t max_bytes, secret; } CONFIG_KEYS[EL_CONFIG_KEY_COUNT + 1] = {
+    [EL_CONFIG_WIFI_SSID] = { 32, 0 }, [EL_CONFIG_WIFI_PASSWORD] = { 64, 1 }, [EL_CONFIG_HOST_URL] = { 96, 0 },
+    [EL_CONFIG_DEVICE_TOKEN] = { 64, 1 }, [EL_CONFIG_DEVICE_NAME] = { 32, 0 },
+};
+
 static void on_config(el_device_t *d, const el_msg_t *m) {
     if (m->type == EL_MSG_CONFIG_SET) {
-        static const uint8_t max[6] = {0, 32, 64, 96, 64, 32};
         uint8_t key = m->u.config_set.key;
-        if (key < 1 || key > 5 || m->u.config_set.value.len > max[key] || !d->settings.set ||
+        if (key < 1 || key > EL_CONFIG_KEY_COUNT || m->u.config_set.value.len > CONFIG_KEYS[key].max_bytes || !d->settings.set ||
             d->settings.set(d->settings.ctx, key, m->u.config_set.value.ptr, m->u.config_set.value.len) != 0) {
-            send_error(d, 5, "setting refused");
+            send_error(d, EL_ERROR_CONFIG_INVALID, "setting refused");
         }
         return;
     }
-    uint8_t (*values)[97] = d->config_values;
     el_msg_t r;
     memset(&r, 0, sizeof r);
     r.type = EL_MSG_CONFIG_REPORT;
-    r.u.config_report.count = 5;
-    for (uint8_t key = 1; key <= 5; key++) {
+    r.u.config_report.count = EL_CONFIG_KEY_COUNT;
+    for (uint8_t key = 1; key <= EL_CONFIG_KEY_COUNT; key++) {
         el_config_entry_t *e = &r.u.config_report.entries[key - 1];
-        int secret = key == 2 || key == 4;
-        int len = d->settings.get ? d->settings.get(d->settings.ctx, key, values[key - 1], sizeof d->config_values[0]) : -1;
+        uint8_t *value = d->config_values[key - 1];
+        int secret = CONFIG_KEYS[key].secret;
+        int len = d->settings.get ? d->settings.get(d->settings.ctx, key, value, sizeof d->config_values[0]) : -1;
         e->key = key;
-        e->flags = (uint8_t)((len >= 0 ? 1 : 0) | (secret ? 2 : 0));
-        e->value.ptr = values[key - 1];
+        e->flags = (uint8_t)((len >= 0 ? EL_CONFIG_FLAG_SET : 0) | (secret ? EL_CONFIG_FLAG_SECRET : 0));
+        e->value.ptr = value;
         e->value.len = (uint16_t)(len > 0 && !secret ? len : 0);
     }
     el_device_send(d, &r);
@@ -269,7 +274,7 @@ void el_device_handle(el_device_t *d, const el_msg_t *m) {
     default: break;
     }
     if (d->state != EL_STATE_SESSION) {
-        if (m->type == EL_MSG_AUDIO_OUT || m->type == EL_MSG_FLUSH || m->type == EL_MSG_TOOL_CALL) send_error(d, 7, "no session yet");
+        if (m->type == EL_MSG_AUDIO_OUT || m->type == EL_MSG_FLUSH || m->type == EL_MSG_TOOL_CALL) send_error(d, EL_ERROR_NOT_READY, "no session yet");
         return;
     }
     switch (m->type) {
@@ -291,9 +296,9 @@ void el_device_mic_frame(el_device_t *d, const int16_t *samples, size_t n, uint3
     const size_t cap = sizeof d->payload;
     long len = 0;
     switch (d->mic_codec) {
-    case 1: for (size_t i = 0; i < n && i < cap; i++) payload[len++] = el_mulaw_encode(samples[i]); break;
-    case 2: for (size_t i = 0; i < n && i < cap; i++) payload[len++] = el_alaw_encode(samples[i]); break;
-    case 3: len = el_ima_encode(samples, n, &d->ima_index, payload, cap); break;
+    case EL_CODEC_ULAW: for (size_t i = 0; i < n && i < cap; i++) payload[len++] = el_mulaw_encode(samples[i]); break;
+    case EL_CODEC_ALAW: for (size_t i = 0; i < n && i < cap; i++) payload[len++] = el_alaw_encode(samples[i]); break;
+    case EL_CODEC_IMA_ADPCM: len = el_ima_encode(samples, n, &d->ima_index, payload, cap); break;
     default:
         for (size_t i = 0; i < n && 2 * i + 1 < cap; i++) {
             payload[len++] = (uint8_t)samples[i];
@@ -315,7 +320,7 @@ void el_device_button(el_device_t *d, int down, uint32_t time_us) {
     el_msg_t m;
     memset(&m, 0, sizeof m);
     m.type = EL_MSG_EVENT;
-    m.u.event.event = (uint8_t)(down ? 1 : 2);
+    m.u.event.event = (uint8_t)(down ? EL_EVENT_BUTTON_DOWN : EL_EVENT_BUTTON_UP);
     m.u.event.time_us = time_us;
     el_device_send(d, &m);
 }

@@ -324,10 +324,10 @@ el_status_t el_framer_push(el_framer_t *f, const uint8_t *data, size_t len, size
 uint32_t el_payload_samples(uint16_t bytes, uint8_t codec, uint8_t sample_format, uint8_t channels) {
     if (channels == 0) return 0;
     switch (codec) {
-    case 0: return (uint32_t)bytes / ((sample_format == 1 ? 2u : 1u) * channels);
-    case 1:
-    case 2: return (uint32_t)bytes / channels;
-    case 3: return bytes < 4 ? 0 : 1u + 2u * (bytes - 4u);
+    case EL_CODEC_PCM: return (uint32_t)bytes / ((sample_format == EL_SAMPLE_S16LE ? 2u : 1u) * channels);
+    case EL_CODEC_ULAW:
+    case EL_CODEC_ALAW: return (uint32_t)bytes / channels;
+    case EL_CODEC_IMA_ADPCM: return bytes < 4 ? 0 : 1u + 2u * (bytes - 4u);
     default: return 0;
     }
 }

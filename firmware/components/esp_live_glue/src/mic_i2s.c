@@ -1,5 +1,6 @@
 /* I2S microphone (INMP441): 32-bit slots, 24 significant bits, left channel (L/R pin to GND). */
 #include "driver/i2s_std.h"
+#include "el_device.h"
 #include "esp_live_glue.h"
 #include "freertos/FreeRTOS.h"
 
@@ -25,9 +26,6 @@ size_t mic_i2s_read(int16_t *out, size_t n, int gain_bits) {
     if (n > sizeof raw / sizeof raw[0]) n = sizeof raw / sizeof raw[0];
     if (i2s_channel_read(rx, raw, n * sizeof raw[0], &bytes, portMAX_DELAY) != ESP_OK) return 0;
     size_t got = bytes / sizeof raw[0];
-    for (size_t i = 0; i < got; i++) {
-        int64_t v = ((int64_t)raw[i] << gain_bits) >> 16; /* the top 16 bits, after the gain */
-        out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-    }
+    el_i2s32_to_s16(raw, got, gain_bits, out); /* rounded, not truncated: truncation adds a -0.5 LSB bias */
     return got;
 }
