@@ -83,7 +83,8 @@ cat > "$work/sdkconfig.h" <<CONF
 #define CONFIG_LWIP_IPV6_NUM_ADDRESSES 1
 #define CONFIG_LWIP_DHCP_COARSE_TIMER_SECS 1
 CONF
-includes=(-I"$work" -I"$here/components/esp_live_core/include" -I"$here/components/esp_live_glue/include" -I"$here/main")
+includes=(-I"$work" -I"$here/main")
+for d in "$here"/components/*/include; do includes+=(-I"$d"); done
 # Every include directory of every component (and of the two esp-protocols ones) that is not
 # another target's, the RISC-V port of FreeRTOS, and the target's own soc/hal/rom directories.
 while IFS= read -r dir; do includes+=(-I"$dir"); done < <(

@@ -89,6 +89,7 @@ struct el_device {
     uint16_t frame_ms;
     uint32_t session_id, mic_seq;
     uint32_t hello_elapsed_ms;
+    uint32_t credit_released, credit_at_us; /* what the last CREDIT said, and when */
     uint8_t ima_index;
     /* Scratch space, so that nothing is on the (small) task stack and nothing is static. */
     uint8_t out[EL_MAX_FRAME_BYTES];
@@ -109,6 +110,12 @@ void el_device_handle(el_device_t *d, const el_msg_t *m);
 void el_device_tick(el_device_t *d, uint32_t elapsed_ms);
 /* One microphone frame (s16 mono at the mic rate); encoded with the agreed codec. */
 void el_device_mic_frame(el_device_t *d, const int16_t *samples, size_t n, uint32_t capture_time_us);
+/* Samples per microphone frame for the agreed frame duration and codec (an IMA ADPCM block
+ * carries an odd number: 321 for 20 ms at 16 kHz). */
+size_t el_device_mic_frame_samples(const el_device_t *d);
+/* The DAC wants n samples now: fills `out` from the playback buffer (silence when dry) and
+ * sends CREDIT when it is due (PROTOCOL.md section 4.5). Returns the samples that were audio. */
+uint32_t el_device_play(el_device_t *d, int16_t *out, uint32_t n, uint32_t now_us);
 void el_device_button(el_device_t *d, int down, uint32_t time_us);
 void el_device_send(el_device_t *d, const el_msg_t *m);
 

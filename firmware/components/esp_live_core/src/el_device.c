@@ -124,6 +124,8 @@ static void send_credit(el_device_t *d) {
     el_msg_t m;
     el_playback_credit(d->playback, &m);
     el_device_send(d, &m);
+    d->credit_released = d->playback->released;
+    d->credit_at_us = d->now_us ? d->now_us() : 0;
 }
 
 static void send_error(el_device_t *d, uint16_t code, const char *message) {
@@ -323,4 +325,22 @@ void el_device_button(el_device_t *d, int down, uint32_t time_us) {
     m.u.event.event = (uint8_t)(down ? EL_EVENT_BUTTON_DOWN : EL_EVENT_BUTTON_UP);
     m.u.event.time_us = time_us;
     el_device_send(d, &m);
+}
+
+size_t el_device_mic_frame_samples(const el_device_t *d) {
+    size_t n = (size_t)d->hello.u.hello.mic.sample_rate_hz * d->frame_ms / 1000u;
+    return d->mic_codec == EL_CODEC_IMA_ADPCM && n % 2 == 0 ? n + 1 : n;
+}
+
+uint32_t el_device_play(el_device_t *d, int16_t *out, uint32_t n, uint32_t now_us) {
+    el_playback_t *p = d->playback;
+    uint32_t took = el_playback_pull(p, out, n, d->assistant_state == EL_ASSISTANT_SPEAKING);
+    if (d->state != EL_STATE_SESSION) return took;
+    uint32_t frame = d->hello.u.hello.speaker.sample_rate_hz * d->frame_ms / 1000u;
+    int due = p->released - d->credit_released >= frame || (p->count > 0 && now_us - d->credit_at_us >= 100000u);
+    if (due) {
+        send_credit(d);
+        d->credit_at_us = now_us;
+    }
+    return took;
 }

@@ -1,6 +1,6 @@
 /*
  * The ESP-IDF side of esp-live: each function drives one peripheral and knows nothing of the
- * protocol. main.c joins them to the portable core (esp_live_core).
+ * protocol. main.c joins them to the portable application (esp_live_app).
  */
 #pragma once
 
@@ -35,12 +35,11 @@ esp_err_t wifi_sta_connect(const char *ssid, const char *password, uint32_t time
 /* Finds the bridge over mDNS (_esp-live._tcp); writes "ws://host:port/path" into url. */
 esp_err_t host_mdns_find(char *url, size_t cap, uint32_t timeout_ms);
 
-/* A push button to ground, debounced; the callback runs in a task, not an interrupt. */
-esp_err_t button_start(int gpio, void (*on_change)(int down, void *ctx), void *ctx);
-/* A status LED: a pattern per assistant state (0 idle … 5 connecting). */
+/* A push button to ground, sampled every 5 ms (1 = pressed) in a task, not an interrupt. */
+esp_err_t button_start(int gpio, void (*on_sample)(int pressed, void *ctx), void *ctx);
+/* A status LED on a GPIO. */
 esp_err_t status_led_start(int gpio);
-void status_led_set_state(uint8_t assistant_state);
-void status_led_set_override(int on); /* the set_led tool: -1 returns to the state pattern */
+void status_led_set(int on);
 
 /* Settings in NVS (never compiled in): keys 1..5 of PROTOCOL.md section 4.9. */
 esp_err_t settings_nvs_open(void);

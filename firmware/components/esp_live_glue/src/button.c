@@ -1,4 +1,5 @@
-/* Push-to-talk button to ground with the internal pull-up, debounced by sampling every 5 ms. */
+/* Push-to-talk button to ground with the internal pull-up, sampled every 5 ms in a task (the
+ * application debounces: el_app_button.c). */
 #include "driver/gpio.h"
 #include "esp_live_glue.h"
 #include "freertos/FreeRTOS.h"
@@ -10,25 +11,18 @@ static void *callback_ctx;
 
 static void poll_task(void *arg) {
     (void)arg;
-    int stable = 0, count = 0;
     for (;;) {
-        int down = gpio_get_level(pin) == 0;
-        count = down == stable ? 0 : count + 1;
-        if (count >= 4) { /* 20 ms the same: a real change */
-            stable = down;
-            count = 0;
-            callback(stable, callback_ctx);
-        }
+        callback(gpio_get_level(pin) == 0, callback_ctx);
         vTaskDelay(pdMS_TO_TICKS(5));
     }
 }
 
-esp_err_t button_start(int gpio, void (*on_change)(int down, void *ctx), void *ctx) {
+esp_err_t button_start(int gpio, void (*on_sample)(int pressed, void *ctx), void *ctx) {
     gpio_config_t cfg = { .pin_bit_mask = 1ULL << gpio, .mode = GPIO_MODE_INPUT, .pull_up_en = GPIO_PULLUP_ENABLE };
     esp_err_t err = gpio_config(&cfg);
     if (err != ESP_OK) return err;
     pin = gpio;
-    callback = on_change;
+    callback = on_sample;
     callback_ctx = ctx;
     return xTaskCreate(poll_task, "button", 2048, NULL, 5, NULL) == pdPASS ? ESP_OK : ESP_ERR_NO_MEM;
 }
