@@ -60,8 +60,6 @@ static void test_vectors(void) {
     for (const char *b = strstr(doc, "```vector "); b; b = strstr(b + 1, "```vector ")) {
         char name[64] = {0};
         sscanf(b + 10, "%63s", name);
-        /* PROTOCOL.md v1.1 layouts the C core does not speak yet (branch cfw removes this). */
-        if (!strcmp(name, "hello-v1.1") || !strcmp(name, "welcome-v1.1") || !strcmp(name, "reply-end")) continue;
         size_t mlen = hex_bytes(field(b, "msg"), msg, sizeof msg);
         size_t flen = hex_bytes(field(b, "frame"), frame, sizeof frame);
         el_msg_t m;
@@ -83,13 +81,20 @@ static void test_vectors(void) {
         free(f);
         vectors++;
     }
-    CHECK(vectors == 23, "all 23 message vectors of v1.0 layouts found (got %d)", vectors);
+    CHECK(vectors == 26, "all 26 message vectors found (got %d)", vectors);
     /* Field checks: the C structs mean what the TypeScript objects mean. */
     const char *hello = strstr(doc, "```vector hello\n");
     el_msg_t m;
     el_decode(msg, hex_bytes(field(hello, "msg"), msg, sizeof msg), &m);
     CHECK(m.u.hello.playback_buffer_samples == 3200 && m.u.hello.mic.sample_rate_hz == 16000 && m.u.hello.tool_count == 1 &&
           m.u.hello.device_id.len == 6 && memcmp(m.u.hello.device_id.ptr, "a0b1c2", 6) == 0, "hello fields");
+    CHECK(!m.u.hello.protocol_revision.present && m.u.hello.protocol_revision.value == 0, "a 1.0 HELLO has no revision (0)");
+    el_decode(msg, hex_bytes(field(strstr(doc, "```vector hello-v1.1 "), "msg"), msg, sizeof msg), &m);
+    CHECK(m.u.hello.protocol_revision.present && m.u.hello.protocol_revision.value == 1, "a 1.1 HELLO says revision 1");
+    el_decode(msg, hex_bytes(field(strstr(doc, "```vector welcome-v1.1 "), "msg"), msg, sizeof msg), &m);
+    CHECK(m.u.welcome.protocol_revision.present && m.u.welcome.protocol_revision.value == 1 && m.u.welcome.frame_ms == 20, "a 1.1 WELCOME says revision 1");
+    el_decode(msg, hex_bytes(field(strstr(doc, "```vector reply-end "), "msg"), msg, sizeof msg), &m);
+    CHECK(m.type == EL_MSG_REPLY_END && m.u.reply_end.generation == 2, "REPLY_END fields");
     const char *credit = strstr(doc, "```vector credit\n");
     el_decode(msg, hex_bytes(field(credit, "msg"), msg, sizeof msg), &m);
     CHECK(m.u.credit.released_samples == 6400 && m.u.credit.stale_frames == 3, "credit fields");
@@ -143,6 +148,65 @@ static void test_cobs_examples(void) {
     CHECK(rows == 10, "10 COBS rows (got %d)", rows);
 }
 
+/* PROTOCOL.md section 7 is the one table of named constants: every row must be an el_wire.h
+ * constant with the same value, and every constant below must be a row. The macros make the
+ * C name from the document's (Codec PCM → EL_CODEC_PCM), so a missing constant does not compile. */
+typedef struct { const char *group, *name; long value; } named_t;
+#define N(group, prefix, name) { #group, #name, (long)EL_##prefix##name }
+static const named_t NAMED[] = {
+    N(Limit, , PROTOCOL_VERSION), N(Limit, , PROTOCOL_REVISION), N(Limit, , MAX_MESSAGE_BYTES), N(Limit, , MIN_MESSAGE_BYTES),
+    N(Limit, , MAX_FRAME_BYTES), N(Limit, , MIN_SAMPLE_RATE_HZ), N(Limit, , MAX_SAMPLE_RATE_HZ), N(Limit, , MIN_BUFFER_MS),
+    N(Limit, , PREBUFFER_MS), N(Limit, , CREDIT_INTERVAL_MS), N(Limit, , PLAYOUT_MARGIN_MS), N(Limit, , HELLO_RESEND_MS),
+    N(Limit, , TOOLS_WAIT_MS), N(Limit, , MAX_DEVICE_ID_BYTES), N(Limit, , MAX_NAME_BYTES), N(Limit, , MAX_TOOL_NAME_BYTES),
+    N(MessageType, MSG_, HELLO), N(MessageType, MSG_, TOOL), N(MessageType, MSG_, WELCOME), N(MessageType, MSG_, HELLO_REQUEST),
+    N(MessageType, MSG_, AUDIO_IN), N(MessageType, MSG_, AUDIO_OUT), N(MessageType, MSG_, CREDIT), N(MessageType, MSG_, REPLY_END),
+    N(MessageType, MSG_, FLUSH), N(MessageType, MSG_, SET_VOLUME), N(MessageType, MSG_, STATE), N(MessageType, MSG_, EVENT),
+    N(MessageType, MSG_, TOOL_CALL), N(MessageType, MSG_, TOOL_RESULT), N(MessageType, MSG_, PING), N(MessageType, MSG_, PONG),
+    N(MessageType, MSG_, LOG), N(MessageType, MSG_, ERROR), N(MessageType, MSG_, GOODBYE), N(MessageType, MSG_, CONFIG_SET),
+    N(MessageType, MSG_, CONFIG_GET), N(MessageType, MSG_, CONFIG_REPORT),
+    N(SampleFormat, SAMPLE_, S16LE), N(SampleFormat, SAMPLE_, U8),
+    N(Codec, CODEC_, PCM), N(Codec, CODEC_, ULAW), N(Codec, CODEC_, ALAW), N(Codec, CODEC_, IMA_ADPCM),
+    N(Feature, FEATURE_, BUTTON), N(Feature, FEATURE_, LED), N(Feature, FEATURE_, VOLUME), N(Feature, FEATURE_, BATTERY),
+    N(Feature, FEATURE_, CAMERA), N(Feature, FEATURE_, AEC),
+    N(AssistantState, ASSISTANT_, IDLE), N(AssistantState, ASSISTANT_, LISTENING), N(AssistantState, ASSISTANT_, THINKING),
+    N(AssistantState, ASSISTANT_, SPEAKING), N(AssistantState, ASSISTANT_, ERROR), N(AssistantState, ASSISTANT_, CONNECTING),
+    N(DeviceEvent, EVENT_, BUTTON_DOWN), N(DeviceEvent, EVENT_, BUTTON_UP),
+    N(LogLevel, LOG_, DEBUG), N(LogLevel, LOG_, INFO), N(LogLevel, LOG_, WARN), N(LogLevel, LOG_, ERROR),
+    N(ToolStatus, TOOL_, OK), N(ToolStatus, TOOL_, ERROR),
+    N(ErrorCode, ERROR_, VERSION_MISMATCH), N(ErrorCode, ERROR_, BAD_MESSAGE), N(ErrorCode, ERROR_, UNSUPPORTED_FORMAT),
+    N(ErrorCode, ERROR_, BUFFER_OVERFLOW), N(ErrorCode, ERROR_, CONFIG_INVALID), N(ErrorCode, ERROR_, TOOL_UNKNOWN),
+    N(ErrorCode, ERROR_, NOT_READY), N(ErrorCode, ERROR_, INTERNAL), N(ErrorCode, ERROR_, NOT_ALLOWED), N(ErrorCode, ERROR_, TOOL_INVALID),
+    N(GoodbyeReason, GOODBYE_, SHUTDOWN), N(GoodbyeReason, GOODBYE_, RESTARTING), N(GoodbyeReason, GOODBYE_, ERROR),
+    N(GoodbyeReason, GOODBYE_, VERSION_MISMATCH), N(GoodbyeReason, GOODBYE_, UNAUTHORISED),
+    N(ConfigKey, CONFIG_, WIFI_SSID), N(ConfigKey, CONFIG_, WIFI_PASSWORD), N(ConfigKey, CONFIG_, HOST_URL),
+    N(ConfigKey, CONFIG_, DEVICE_TOKEN), N(ConfigKey, CONFIG_, DEVICE_NAME),
+    N(ConfigFlag, CONFIG_FLAG_, SET), N(ConfigFlag, CONFIG_FLAG_, SECRET),
+};
+#undef N
+
+static void test_constants(void) {
+    const char *table = strstr(doc, "## 7. Named constants");
+    CHECK(table != NULL, "PROTOCOL.md has section 7");
+    if (!table) return;
+    size_t count = sizeof NAMED / sizeof NAMED[0];
+    int rows = 0, found[sizeof NAMED / sizeof NAMED[0]] = {0};
+    for (const char *line = strchr(table, '\n'); line; line = strchr(line + 1, '\n')) {
+        char group[32], name[48], value[16];
+        if (sscanf(line + 1, "| %31s | `%47[A-Z0-9_]` | %15s |", group, name, value) != 3) continue;
+        rows++;
+        long v = strtol(value, NULL, 0);
+        int match = -1;
+        for (size_t i = 0; i < count; i++)
+            if (!strcmp(NAMED[i].group, group) && !strcmp(NAMED[i].name, name)) match = (int)i;
+        CHECK(match >= 0, "section 7 %s %s has a C constant", group, name);
+        if (match < 0) continue;
+        found[match] = 1;
+        CHECK(NAMED[match].value == v, "%s %s: C says %ld, PROTOCOL.md %ld", group, name, NAMED[match].value, v);
+    }
+    for (size_t i = 0; i < count; i++) CHECK(found[i], "C constant %s %s is in section 7", NAMED[i].group, NAMED[i].name);
+    CHECK(rows == (int)count, "section 7 has %d rows, C names %d", rows, (int)count);
+}
+
 static void test_crc(void) {
     CHECK(el_crc16((const uint8_t *)"123456789", 9) == 0x29B1, "CRC-16/CCITT-FALSE check value");
 }
@@ -184,20 +248,36 @@ static void test_resync(void) {
 static void test_playback(void) {
     static int16_t ring[320];
     el_playback_t p;
-    el_playback_init(&p, ring, 320);
+    el_playback_init(&p, ring, 320, 16000);
+    CHECK(p.prebuffer_samples == 160, "prebuffer: 60 ms, or half the buffer if less (%u)", (unsigned)p.prebuffer_samples);
     int16_t a[160], outbuf[400];
-    for (int i = 0; i < 160; i++) a[i] = (int16_t)i;
-    CHECK(el_playback_push(&p, 0, a, 160) == EL_OK && el_playback_push(&p, 0, a, 160) == EL_OK, "fills to capacity");
-    CHECK(el_playback_push(&p, 0, a, 160) == EL_ERR_TOO_BIG && p.overflows == 1 && p.released == 160, "overflow dropped, counted and released");
-    CHECK(el_playback_pull(&p, outbuf, 100, 1) == 100 && outbuf[99] == 99, "plays in order");
+    for (int i = 0; i < 160; i++) a[i] = (int16_t)(i + 1);
+    CHECK(el_playback_push(&p, 0, a, 160, 0) == EL_OK && el_playback_push(&p, 0, a, 160, 0) == EL_OK, "fills to capacity");
+    CHECK(el_playback_push(&p, 0, a, 160, 0) == EL_ERR_TOO_BIG && p.overflows == 1 && p.released == 160, "overflow dropped, counted and released");
+    CHECK(el_playback_pull(&p, outbuf, 100, 0) == 100 && outbuf[99] == 100, "plays in order");
     el_playback_flush(&p, 1);
     CHECK(p.count == 0 && p.released == 160 + 320 && p.generation == 1, "flush releases everything and moves the generation");
-    CHECK(el_playback_push(&p, 0, a, 160) == EL_ERR_ARGUMENT && p.stale_frames == 1, "audio of the old reply is stale: dropped");
-    el_playback_push(&p, 1, a, 160);
-    el_playback_pull(&p, outbuf, 400, 1);
-    CHECK(outbuf[159] == 159 && outbuf[160] == 0, "dry buffer plays silence");
-    el_playback_push(&p, 1, a, 160);
-    CHECK(p.underruns == 1, "a gap inside a reply is an underrun");
+    CHECK(el_playback_push(&p, 0, a, 160, 0) == EL_ERR_ARGUMENT && p.stale_frames == 1, "audio of the old reply is stale: dropped");
+    el_playback_flush(&p, 1);
+    CHECK(p.generation == 1 && p.count == 0, "a second FLUSH of the same generation is harmless");
+    /* Prebuffering: a frame smaller than the prebuffer waits up to 100 ms, then plays. */
+    el_playback_push(&p, 1, a, 80, 1000);
+    CHECK(el_playback_pull(&p, outbuf, 40, 50000) == 0 && outbuf[0] == 0, "waits to prebuffer");
+    CHECK(el_playback_pull(&p, outbuf, 40, 101000) == 40 && outbuf[0] == 1, "plays 100 ms after the first frame came");
+    /* Running dry while the reply plays is an underrun; after REPLY_END it is the normal end. */
+    el_playback_pull(&p, outbuf, 400, 102000);
+    CHECK(outbuf[39] == 80 && outbuf[40] == 0 && p.underruns == 1, "dry inside a reply: silence and one underrun (%u)", p.underruns);
+    el_playback_push(&p, 1, a, 160, 200000);
+    CHECK(el_playback_pull(&p, outbuf, 80, 200000) == 80, "enough buffered: plays at once");
+    el_playback_end_reply(&p, 0);
+    CHECK(p.reply_playing, "REPLY_END of another generation is ignored");
+    el_playback_end_reply(&p, 1);
+    el_playback_pull(&p, outbuf, 400, 210000);
+    CHECK(p.underruns == 1 && p.count == 0, "dry after REPLY_END: the reply's end, not an underrun");
+    el_playback_push(&p, 1, a, 20, 300000);
+    el_playback_end_reply(&p, 1);
+    CHECK(el_playback_pull(&p, outbuf, 40, 300000) == 20, "a reply shorter than the prebuffer plays at its REPLY_END");
+    el_playback_push(&p, 1, a, 160, 0);
     el_msg_t credit;
     el_playback_credit(&p, &credit);
     CHECK(credit.type == EL_MSG_CREDIT && credit.u.credit.buffered_samples == 160 && credit.u.credit.released_samples == p.released, "credit reports the counters");
@@ -208,6 +288,11 @@ static void test_transitions(void) {
     CHECK(EL_TRANSITIONS[EL_STATE_AWAIT_WELCOME][EL_EV_WELCOME_OK].next == EL_STATE_SESSION, "welcome → session");
     CHECK(EL_TRANSITIONS[EL_STATE_AWAIT_WELCOME][EL_EV_WELCOME_BAD_VERSION].actions & EL_DO_REFUSE_VERSION, "bad version refused");
     CHECK(EL_TRANSITIONS[EL_STATE_SESSION][EL_EV_HELLO_REQUEST].next == EL_STATE_AWAIT_WELCOME, "hello request restarts");
+    CHECK(EL_TRANSITIONS[EL_STATE_AWAIT_WELCOME][EL_EV_WELCOME_BAD_VERSION].next == EL_STATE_REFUSED, "bad version: refused, no more HELLOs");
+    CHECK(EL_TRANSITIONS[EL_STATE_AWAIT_WELCOME][EL_EV_GOODBYE_REFUSED].next == EL_STATE_REFUSED, "GOODBYE 2/3 while waiting: refused");
+    CHECK(EL_TRANSITIONS[EL_STATE_SESSION][EL_EV_WELCOME_OK].actions == (EL_DO_FLUSH | EL_DO_START_SESSION), "WELCOME in a session starts a new one");
+    CHECK(EL_TRANSITIONS[EL_STATE_REFUSED][EL_EV_HELLO_TIMEOUT].actions == 0 && EL_TRANSITIONS[EL_STATE_REFUSED][EL_EV_HELLO_REQUEST].actions == EL_DO_SEND_HELLO,
+          "refused: silent until asked");
     for (int s = 0; s < EL_STATE_COUNT; s++)
         for (int e = 0; e < EL_EV_COUNT; e++) CHECK(EL_TRANSITIONS[s][e].next < EL_STATE_COUNT, "table entry %d/%d valid", s, e);
 }
@@ -264,7 +349,7 @@ static void test_device(void) {
     static const el_tool_t tools[] = { { "set_led", "LED", "{\"type\":\"object\"}", set_led, NULL } };
     el_framer_t *f = malloc(sizeof *f);
     memset(&d, 0, sizeof d);
-    el_playback_init(&p, ring, 3200);
+    el_playback_init(&p, ring, 3200, 16000);
     d.serial = 1;
     d.send = capture;
     d.playback = &p;
@@ -320,22 +405,32 @@ static void test_device(void) {
     tc.u.tool_call.args_json.len = 11;
     feed(&d, &tc);
     CHECK(led_on && next_message(f, &at, &m) && m.type == EL_MSG_TOOL_RESULT && m.u.tool_result.call_id == 9 && m.u.tool_result.status == 0, "tool call runs and answers with its id");
-    /* Provisioning: secrets are never read back. */
+    /* Provisioning (4.9): every CONFIG_SET is answered with a report of every key; secrets are never read back. */
     el_msg_t cs = {0};
     cs.type = EL_MSG_CONFIG_SET;
     cs.u.config_set.key = 2;
     cs.u.config_set.value.ptr = (const uint8_t *)"hunter2";
     cs.u.config_set.value.len = 7;
     feed(&d, &cs);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_CONFIG_REPORT && m.u.config_report.count == 5 && m.u.config_report.entries[1].flags == 3,
+          "CONFIG_SET answered with a CONFIG_REPORT");
     cs.u.config_set.key = 1;
     cs.u.config_set.value.ptr = (const uint8_t *)"home";
     cs.u.config_set.value.len = 4;
     feed(&d, &cs);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_CONFIG_REPORT, "the second CONFIG_SET too");
+    const char *report = strstr(doc, "```vector config-report ");
+    size_t rlen = hex_bytes(field(report, "msg"), msg, sizeof msg);
+    CHECK(el_encode(&m, out, sizeof out) == (long)rlen && memcmp(out, msg, rlen) == 0, "the report is the config-report vector byte for byte (all keys, key order)");
     el_msg_t cg = {0};
     cg.type = EL_MSG_CONFIG_GET;
     feed(&d, &cg);
     CHECK(next_message(f, &at, &m) && m.type == EL_MSG_CONFIG_REPORT && m.u.config_report.count == 5, "config report");
     CHECK(m.u.config_report.entries[0].value.len == 4 && m.u.config_report.entries[1].flags == 3 && m.u.config_report.entries[1].value.len == 0, "the password is set but withheld");
+    cs.u.config_set.key = 9;
+    feed(&d, &cs);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_ERROR && m.u.error.code == EL_ERROR_CONFIG_INVALID && m.u.error.message.len >= 12 &&
+          memcmp(m.u.error.message.ptr, "config key 9", 12) == 0, "an unknown key: ERROR CONFIG_INVALID naming it");
     /* Microphone in ADPCM after a WELCOME that chose it. */
     w.u.welcome.mic_codec = 3;
     el_device_event(&d, EL_EV_HELLO_REQUEST);
@@ -346,6 +441,129 @@ static void test_device(void) {
     for (int i = 0; i < 321; i++) mic[i] = (int16_t)(i * 50);
     el_device_mic_frame(&d, mic, 321, 1234);
     CHECK(next_message(f, &at, &m) && m.type == EL_MSG_AUDIO_IN && m.u.audio_in.payload.len == 164 && m.u.audio_in.capture_time_us == 1234, "mic frame as one 164-byte ADPCM block");
+    free(f);
+}
+
+static uint32_t fake_now;
+static uint32_t fake_clock(void) {
+    return fake_now;
+}
+
+/* Revision 1.1 on the device side: REPLY_END and CREDIT rule 4, REFUSED, a WELCOME in a session,
+ * a 1.0 host's STATE as the end of a reply, frame sizes. */
+static void test_device_v11(void) {
+    static el_device_t d;
+    static int16_t ring[3200];
+    static el_playback_t p;
+    el_framer_t *f = malloc(sizeof *f);
+    memset(&d, 0, sizeof d);
+    el_playback_init(&p, ring, 3200, 16000);
+    d.serial = 1;
+    d.send = capture;
+    d.playback = &p;
+    d.now_us = fake_clock;
+    el_device_init(&d);
+    d.hello.u.hello.mic = (el_format_t){ 16000, EL_SAMPLE_S16LE, 1, 0x0F };
+    d.hello.u.hello.speaker = (el_format_t){ 16000, EL_SAMPLE_S16LE, 1, 0x0F };
+    el_framer_init(f);
+    wire_len = 0;
+    size_t at = 0;
+    el_msg_t m;
+    el_device_event(&d, EL_EV_LINK_UP);
+    CHECK(next_message(f, &at, &m) && m.type == EL_MSG_HELLO && m.u.hello.protocol_revision.present && m.u.hello.protocol_revision.value == 1,
+          "HELLO says revision 1");
+    el_msg_t w = {0};
+    w.type = EL_MSG_WELCOME;
+    w.u.welcome.protocol_version = 1;
+    w.u.welcome.frame_ms = 20;
+    w.u.welcome.protocol_revision = (el_opt_u8_t){ 1, 1 };
+    feed(&d, &w);
+    CHECK(d.revision == 1 && next_message(f, &at, &m) && m.type == EL_MSG_CREDIT, "a 1.1 session");
+    /* A reply of 480 samples (1.5 frames), then REPLY_END; played 10 ms at a time. */
+    static uint8_t pcm[960];
+    for (int i = 0; i < 960; i++) pcm[i] = (uint8_t)(i | 1);
+    el_msg_t a = {0};
+    a.type = EL_MSG_AUDIO_OUT;
+    a.u.audio_out.payload = (el_bytes_t){ pcm, 960 };
+    fake_now = 0;
+    feed(&d, &a);
+    el_msg_t end = {0};
+    end.type = EL_MSG_REPLY_END;
+    feed(&d, &end);
+    int16_t dac[160];
+    uint32_t last_released = 0;
+    int credits = 0;
+    for (int tick = 1; tick <= 5; tick++) {
+        fake_now = (uint32_t)tick * 10000u;
+        el_device_play(&d, dac, 160, fake_now);
+        while (next_message(f, &at, &m)) {
+            if (m.type != EL_MSG_CREDIT) continue;
+            credits++;
+            last_released = m.u.credit.released_samples;
+            if (tick == 3) CHECK(m.u.credit.released_samples == 480 && m.u.credit.buffered_samples == 0, "rule 4: CREDIT the moment the buffer is empty");
+        }
+    }
+    CHECK(last_released == 480 && credits == 2, "the whole reply is reported released (%u, %d CREDITs)", (unsigned)last_released, credits);
+    CHECK(p.underruns == 0, "the end of a reply after REPLY_END is no underrun");
+    /* A WELCOME in a session starts a new one. */
+    feed(&d, &a);
+    feed(&d, &w);
+    CHECK(d.state == EL_STATE_SESSION && p.count == 0 && p.released == 0 && next_message(f, &at, &m) && m.type == EL_MSG_CREDIT &&
+          m.u.credit.released_samples == 0, "WELCOME in a session: flushed, counters zero, a CREDIT");
+    /* Frame sizes (section 3): round(rate × frameMs / 1000), + 1 for an even ADPCM count. */
+    w.u.welcome.frame_ms = 5;
+    w.u.welcome.mic_codec = EL_CODEC_IMA_ADPCM;
+    feed(&d, &w);
+    CHECK(el_device_mic_frame_samples(&d) == 81, "5 ms at 16 kHz in IMA ADPCM: 81 samples (%u)", (unsigned)el_device_mic_frame_samples(&d));
+    d.hello.u.hello.mic.sample_rate_hz = 22050;
+    w.u.welcome.frame_ms = 20;
+    feed(&d, &w);
+    CHECK(el_device_mic_frame_samples(&d) == 441, "20 ms at 22050 Hz: 441 samples");
+    d.hello.u.hello.mic.sample_rate_hz = 16000;
+    /* A 1.0 host: no REPLY_END, the end of speaking ends the reply. */
+    w.u.welcome.protocol_revision = (el_opt_u8_t){ 0, 0 };
+    w.u.welcome.mic_codec = EL_CODEC_PCM;
+    feed(&d, &w);
+    CHECK(d.revision == 0, "a WELCOME without a revision is a 1.0 session");
+    feed(&d, &a);
+    el_msg_t st = {0};
+    st.type = EL_MSG_STATE;
+    st.u.state.state = EL_ASSISTANT_SPEAKING;
+    feed(&d, &st);
+    CHECK(p.reply_playing, "speaking: the reply plays");
+    st.u.state.state = EL_ASSISTANT_LISTENING;
+    feed(&d, &st);
+    CHECK(!p.reply_playing, "1.0 session: STATE listening ends the reply");
+    /* 1.0: the host ends SPEAKING only after the buffer ran dry, so a dry buffer counts as an
+     * underrun only when more audio of the reply follows. */
+    for (int i = 0; i < 8; i++) el_device_play(&d, dac, 160, 500000);
+    st.u.state.state = EL_ASSISTANT_SPEAKING;
+    feed(&d, &st);
+    feed(&d, &a);
+    for (int i = 0; i < 5; i++) el_device_play(&d, dac, 160, 600000);
+    CHECK(p.count == 0 && p.underruns == 0, "1.0: dry before the host's STATE listening is not yet an underrun (%u)", p.underruns);
+    st.u.state.state = EL_ASSISTANT_LISTENING;
+    feed(&d, &st);
+    CHECK(p.underruns == 0, "1.0: it was the reply's end");
+    st.u.state.state = EL_ASSISTANT_SPEAKING;
+    feed(&d, &st);
+    feed(&d, &a);
+    for (int i = 0; i < 5; i++) el_device_play(&d, dac, 160, 800000);
+    feed(&d, &a);
+    CHECK(p.underruns == 1, "1.0: dry, then more of the same reply: one underrun (%u)", p.underruns);
+    /* GOODBYE error: refused, silent until asked again. */
+    el_device_event(&d, EL_EV_HELLO_REQUEST);
+    while (next_message(f, &at, &m)) {}
+    el_msg_t bye = {0};
+    bye.type = EL_MSG_GOODBYE;
+    bye.u.goodbye.reason = EL_GOODBYE_ERROR;
+    feed(&d, &bye);
+    el_device_tick(&d, 2100);
+    CHECK(d.state == EL_STATE_REFUSED && !next_message(f, &at, &m), "refused by the host: no HELLO every 2 s");
+    el_msg_t hr = {0};
+    hr.type = EL_MSG_HELLO_REQUEST;
+    feed(&d, &hr);
+    CHECK(d.state == EL_STATE_AWAIT_WELCOME && next_message(f, &at, &m) && m.type == EL_MSG_HELLO, "HELLO_REQUEST asks again");
     free(f);
 }
 
@@ -389,6 +607,7 @@ int main(void) {
     fclose(fp);
     doc[n] = 0;
     test_crc();
+    test_constants();
     test_vectors();
     test_decode_examples();
     test_cobs_examples();
@@ -396,6 +615,7 @@ int main(void) {
     test_playback();
     test_transitions();
     test_device();
+    test_device_v11();
     test_codecs();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -27,7 +27,8 @@ void el_app_init(el_app_t *a, const el_board_t *board, const el_app_config_t *co
     a->board = *board;
     a->active_link = EL_LINK_SERIAL;
     a->led_override = -1;
-    el_playback_init(&a->playback, ring, ring_samples);
+    el_playback_init(&a->playback, ring, ring_samples, config->speaker.sample_rate_hz);
+    a->serial_framer.max_message_bytes = config->max_message_bytes < EL_MAX_MESSAGE_BYTES ? config->max_message_bytes : EL_MAX_MESSAGE_BYTES;
     el_framer_init(&a->serial_framer);
     el_app_tools_init(a);
     el_device_t *d = &a->dev;
@@ -66,7 +67,11 @@ void el_app_link_up(el_app_t *a, el_link_t link) {
 
 void el_app_link_down(el_app_t *a, el_link_t link) {
     if (link == EL_LINK_WEBSOCKET) a->websocket_up = 0;
-    else el_framer_init(&a->serial_framer); /* a half-received frame is gone with the cable */
+    else { /* a half-received frame is gone with the cable */
+        size_t max = a->serial_framer.max_message_bytes;
+        el_framer_init(&a->serial_framer);
+        a->serial_framer.max_message_bytes = max;
+    }
     if (a->active_link != link) return;
     el_device_event(&a->dev, EL_EV_LINK_DOWN);
     use_link(a, EL_LINK_SERIAL);

@@ -29,27 +29,48 @@ void el_apply_gain_q15(int16_t *samples, size_t n, uint16_t gain_q15);
 void el_i2s32_to_s16(const int32_t *in, size_t n, int gain_bits, int16_t *out);
 
 /* ---- Playback buffer ---------------------------------------------------------------------- */
+/*
+ * PROTOCOL.md section 4.5. A reply *is playing* from its first accepted AUDIO_OUT until it ends
+ * (REPLY_END, or in a 1.0 session a STATE other than speaking), a FLUSH or the session's end;
+ * the buffer running dry while a reply is playing is an underrun. Output starts (and, after an
+ * underrun, restarts) once `prebuffer_samples` are buffered, the reply has ended, or 100 ms
+ * after the first frame that found the output waiting.
+ */
 typedef struct {
     int16_t *ring;         /* caller's storage, `capacity` samples */
     uint32_t capacity, head, count;
     uint16_t generation;
     uint32_t released, played;
     uint16_t underruns, overflows, stale_frames;
-    uint8_t dry;           /* ran dry while the host said SPEAKING */
+    uint32_t prebuffer_samples;
+    uint8_t reply_playing; /* between a reply's first AUDIO_OUT and its end */
+    uint8_t output_on;     /* the DAC is taking samples from the buffer */
+    uint8_t waiting;       /* frames arrived while the output was off: wait_since_us is set */
+    /* A 1.0 session has no REPLY_END, and a 1.0 host ends SPEAKING only after the buffer ran dry;
+     * so there a dry buffer is an underrun only once more audio of the same reply follows. */
+    uint8_t dry_counts_late, dry_pending;
+    uint32_t wait_since_us;
 } el_playback_t;
 
-void el_playback_init(el_playback_t *p, int16_t *storage, uint32_t capacity);
+/* Prebuffers 60 ms at `rate_hz`, or half the buffer if that is less. */
+void el_playback_init(el_playback_t *p, int16_t *storage, uint32_t capacity, uint32_t rate_hz);
+/* Back to an empty buffer and zero counters (a new session), keeping storage and prebuffer. */
+void el_playback_reset(el_playback_t *p);
 /* AUDIO_OUT samples: stale generation or no room → dropped, counted, released. */
-el_status_t el_playback_push(el_playback_t *p, uint16_t generation, const int16_t *samples, uint32_t n);
-/* The DAC wants n samples: fills `out` (silence when dry); `speaking` is the host's state. */
-uint32_t el_playback_pull(el_playback_t *p, int16_t *out, uint32_t n, int speaking);
+el_status_t el_playback_push(el_playback_t *p, uint16_t generation, const int16_t *samples, uint32_t n, uint32_t now_us);
+/* The DAC wants n samples now: fills `out` (silence while waiting or dry); returns the audio taken. */
+uint32_t el_playback_pull(el_playback_t *p, int16_t *out, uint32_t n, uint32_t now_us);
+/* The reply of `generation` is complete (REPLY_END): what is buffered plays out, then silence. */
+void el_playback_end_reply(el_playback_t *p, uint16_t generation);
 void el_playback_flush(el_playback_t *p, uint16_t generation);
 void el_playback_credit(const el_playback_t *p, el_msg_t *out);
 
 /* ---- Link state machine -------------------------------------------------------------------- */
-typedef enum { EL_STATE_LINK_DOWN, EL_STATE_AWAIT_WELCOME, EL_STATE_SESSION, EL_STATE_COUNT } el_link_state_t;
+/* REFUSED: the host refused the HELLO (GOODBYE 2 or 3) or spoke another major version: no HELLO
+ * until HELLO_REQUEST, a new link or a restart. */
+typedef enum { EL_STATE_LINK_DOWN, EL_STATE_AWAIT_WELCOME, EL_STATE_SESSION, EL_STATE_REFUSED, EL_STATE_COUNT } el_link_state_t;
 typedef enum { EL_EV_LINK_UP, EL_EV_LINK_DOWN, EL_EV_HELLO_REQUEST, EL_EV_WELCOME_OK, EL_EV_WELCOME_BAD_VERSION,
-               EL_EV_HELLO_TIMEOUT, EL_EV_GOODBYE, EL_EV_COUNT } el_link_event_t;
+               EL_EV_HELLO_TIMEOUT, EL_EV_GOODBYE, EL_EV_GOODBYE_REFUSED, EL_EV_COUNT } el_link_event_t;
 enum { EL_DO_NOTHING = 0, EL_DO_SEND_HELLO = 1, EL_DO_START_SESSION = 2, EL_DO_REFUSE_VERSION = 4, EL_DO_FLUSH = 8 };
 typedef struct { uint8_t next; uint8_t actions; } el_transition_t;
 /* The table itself, for tests and docs: [state][event]. */
@@ -86,6 +107,7 @@ struct el_device {
     el_settings_t settings;
     el_playback_t *playback;
     uint8_t mic_codec, speaker_codec, volume_percent, assistant_state;
+    uint8_t revision;           /* the session's protocol revision (WELCOME): 0 for a 1.0 host */
     uint16_t frame_ms;
     uint32_t session_id, mic_seq;
     uint32_t hello_elapsed_ms;
@@ -96,7 +118,8 @@ struct el_device {
     uint8_t payload[EL_MAX_MESSAGE_BYTES];
     int16_t pcm[1 + 2 * (EL_MAX_MESSAGE_BYTES - 4)];
     char tool_result[512];
-    uint8_t config_values[5][97];
+    uint8_t config_values[EL_CONFIG_KEY_COUNT][97];
+    char error_text[64];
     void (*on_state)(void *ctx, uint8_t assistant_state); /* the LED */
     void *on_state_ctx;
     uint32_t (*now_us)(void); /* the board's clock, for PONG; may be NULL */
@@ -106,7 +129,7 @@ void el_device_init(el_device_t *d);
 void el_device_event(el_device_t *d, el_link_event_t ev);
 /* A message from the host. */
 void el_device_handle(el_device_t *d, const el_msg_t *m);
-/* Time passes (resends HELLO every 2 s until welcomed). */
+/* Time passes (resends HELLO every 2 s until welcomed). Call it at least every 100 ms. */
 void el_device_tick(el_device_t *d, uint32_t elapsed_ms);
 /* One microphone frame (s16 mono at the mic rate); encoded with the agreed codec. */
 void el_device_mic_frame(el_device_t *d, const int16_t *samples, size_t n, uint32_t capture_time_us);

@@ -1,5 +1,5 @@
 /*
- * esp-live device protocol v1 (firmware/PROTOCOL.md): CRC-16, COBS, message codec and the
+ * esp-live device protocol v1.1 (firmware/PROTOCOL.md): CRC-16, COBS, message codec and the
  * serial frame decoder. Portable C99: standard headers only, no allocation, caller buffers,
  * status codes.
  */
@@ -9,11 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EL_PROTOCOL_VERSION 1u
+/* Limits (PROTOCOL.md section 7, group Limit). */
+#define EL_PROTOCOL_VERSION 1u    /* the major version */
+#define EL_PROTOCOL_REVISION 1u   /* 1.1 */
 #define EL_MAX_MESSAGE_BYTES 2048u
 #define EL_MIN_MESSAGE_BYTES 256u
 /* COBS(message + CRC) + delimiter: 2050 + 1 + 2050/254 + 1. */
 #define EL_MAX_FRAME_BYTES 2060u
+#define EL_MIN_SAMPLE_RATE_HZ 8000u
+#define EL_MAX_SAMPLE_RATE_HZ 48000u
+#define EL_MIN_BUFFER_MS 40u
+#define EL_PREBUFFER_MS 60u
+#define EL_CREDIT_INTERVAL_MS 100u
+#define EL_PLAYOUT_MARGIN_MS 250u
+#define EL_HELLO_RESEND_MS 2000u
+#define EL_TOOLS_WAIT_MS 1000u
+#define EL_MAX_DEVICE_ID_BYTES 64u
+#define EL_MAX_NAME_BYTES 32u
+#define EL_MAX_TOOL_NAME_BYTES 63u
 #define EL_MAX_CONFIG_ENTRIES 8u
 
 /* Named values of PROTOCOL.md (test_core.c checks them against its tables). */
@@ -27,7 +40,7 @@ typedef enum {
 typedef enum {
     EL_ERROR_VERSION_MISMATCH = 1, EL_ERROR_BAD_MESSAGE = 2, EL_ERROR_UNSUPPORTED_FORMAT = 3,
     EL_ERROR_BUFFER_OVERFLOW = 4, EL_ERROR_CONFIG_INVALID = 5, EL_ERROR_TOOL_UNKNOWN = 6,
-    EL_ERROR_NOT_READY = 7, EL_ERROR_INTERNAL = 8
+    EL_ERROR_NOT_READY = 7, EL_ERROR_INTERNAL = 8, EL_ERROR_NOT_ALLOWED = 9, EL_ERROR_TOOL_INVALID = 10
 } el_error_code_t;
 typedef enum {
     EL_CONFIG_WIFI_SSID = 1, EL_CONFIG_WIFI_PASSWORD = 2, EL_CONFIG_HOST_URL = 3, EL_CONFIG_DEVICE_TOKEN = 4,
@@ -59,7 +72,7 @@ typedef enum {
 
 typedef enum {
     EL_MSG_HELLO = 0x01, EL_MSG_TOOL = 0x02, EL_MSG_WELCOME = 0x03, EL_MSG_HELLO_REQUEST = 0x04,
-    EL_MSG_AUDIO_IN = 0x10, EL_MSG_AUDIO_OUT = 0x11, EL_MSG_CREDIT = 0x12,
+    EL_MSG_AUDIO_IN = 0x10, EL_MSG_AUDIO_OUT = 0x11, EL_MSG_CREDIT = 0x12, EL_MSG_REPLY_END = 0x13,
     EL_MSG_FLUSH = 0x20, EL_MSG_SET_VOLUME = 0x21, EL_MSG_STATE = 0x22, EL_MSG_EVENT = 0x23,
     EL_MSG_TOOL_CALL = 0x30, EL_MSG_TOOL_RESULT = 0x31,
     EL_MSG_PING = 0x40, EL_MSG_PONG = 0x41,
@@ -82,18 +95,24 @@ typedef struct {
 
 typedef struct { uint8_t key, flags; el_bytes_t value; } el_config_entry_t;
 
+/* A field appended in a later revision: absent in a message from an older sender. */
+typedef struct { uint8_t value, present; } el_opt_u8_t;
+
 typedef struct {
     uint8_t type; /* el_msg_type_t */
     union {
         struct { uint16_t protocol_version; uint32_t features, playback_buffer_samples; uint16_t max_message_bytes;
-                 el_format_t mic, speaker; uint8_t tool_count; el_bytes_t device_id, name, firmware_version; } hello;
+                 el_format_t mic, speaker; uint8_t tool_count; el_bytes_t device_id, name, firmware_version;
+                 el_opt_u8_t protocol_revision; } hello;
         struct { uint8_t index; el_bytes_t name, description, parameters_schema; } tool;
-        struct { uint16_t protocol_version; uint32_t session_id, features; uint8_t mic_codec, speaker_codec; uint16_t frame_ms; } welcome;
+        struct { uint16_t protocol_version; uint32_t session_id, features; uint8_t mic_codec, speaker_codec; uint16_t frame_ms;
+                 el_opt_u8_t protocol_revision; } welcome;
         struct { uint32_t seq, capture_time_us; el_bytes_t payload; } audio_in;
         struct { uint32_t seq; uint16_t generation; el_bytes_t payload; } audio_out;
         struct { uint16_t generation; uint32_t released_samples, played_samples, buffered_samples;
                  uint16_t underruns, overflows, stale_frames; } credit;
         struct { uint16_t generation; } flush;
+        struct { uint16_t generation; } reply_end;
         struct { uint8_t volume_percent; } set_volume;
         struct { uint8_t state; } state;
         struct { uint8_t event; uint32_t time_us; } event;
@@ -129,6 +148,7 @@ typedef struct {
     uint8_t msg[EL_MAX_FRAME_BYTES];
     size_t fill;
     int skipping;
+    size_t max_message_bytes; /* larger messages are dropped as oversize: EL_MAX_MESSAGE_BYTES, or less */
     uint32_t frames, bad_crc, oversize, malformed, unknown;
 } el_framer_t;
 

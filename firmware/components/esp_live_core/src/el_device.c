@@ -1,83 +1,35 @@
-/* The device core: playback, link state machine, message dispatch. See el_device.h. */
+/* The device core: the link state machine and message dispatch (PROTOCOL.md v1.1). See el_device.h. */
 #include "el_device.h"
 
 #include <string.h>
 
-/* ---- Playback ------------------------------------------------------------------------------ */
-
-void el_playback_init(el_playback_t *p, int16_t *storage, uint32_t capacity) {
-    memset(p, 0, sizeof *p);
-    p->ring = storage;
-    p->capacity = capacity;
-}
-
-el_status_t el_playback_push(el_playback_t *p, uint16_t generation, const int16_t *samples, uint32_t n) {
-    if (generation != p->generation) {
-        p->stale_frames++;
-        p->released += n;
-        return EL_ERR_ARGUMENT;
-    }
-    if (n > p->capacity - p->count) {
-        p->overflows++;
-        p->released += n;
-        return EL_ERR_TOO_BIG;
-    }
-    if (p->dry && n > 0) p->underruns++; /* audio of the same reply after the buffer ran dry: a gap was heard */
-    p->dry = 0;
-    uint32_t tail = (p->head + p->count) % p->capacity;
-    for (uint32_t i = 0; i < n; i++) p->ring[(tail + i) % p->capacity] = samples[i];
-    p->count += n;
-    return EL_OK;
-}
-
-uint32_t el_playback_pull(el_playback_t *p, int16_t *out, uint32_t n, int speaking) {
-    uint32_t take = n < p->count ? n : p->count;
-    for (uint32_t i = 0; i < take; i++) out[i] = p->ring[(p->head + i) % p->capacity];
-    for (uint32_t i = take; i < n; i++) out[i] = 0;
-    p->head = (p->head + take) % p->capacity;
-    p->count -= take;
-    p->released += take;
-    p->played += take;
-    if (take > 0 && p->count == 0 && speaking) p->dry = 1;
-    if (!speaking) p->dry = 0;
-    return take;
-}
-
-void el_playback_flush(el_playback_t *p, uint16_t generation) {
-    p->released += p->count;
-    p->count = 0;
-    p->head = 0;
-    p->generation = generation;
-    p->dry = 0;
-}
-
-void el_playback_credit(const el_playback_t *p, el_msg_t *out) {
-    memset(out, 0, sizeof *out);
-    out->type = EL_MSG_CREDIT;
-    out->u.credit.generation = p->generation;
-    out->u.credit.released_samples = p->released;
-    out->u.credit.played_samples = p->played;
-    out->u.credit.buffered_samples = p->count;
-    out->u.credit.underruns = p->underruns;
-    out->u.credit.overflows = p->overflows;
-    out->u.credit.stale_frames = p->stale_frames;
-}
-
 /* ---- Link state machine (PROTOCOL.md section 5) ------------------------------------------- */
 
 #define T(next, actions) { (uint8_t)(next), (uint8_t)(actions) }
+#define AW EL_STATE_AWAIT_WELCOME
 const el_transition_t EL_TRANSITIONS[EL_STATE_COUNT][EL_EV_COUNT] = {
-    /* LINK_DOWN */
-    { T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO), T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO),
-      T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_LINK_DOWN, 0), T(EL_STATE_LINK_DOWN, 0) },
-    /* AWAIT_WELCOME */
-    { T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO), T(EL_STATE_LINK_DOWN, EL_DO_FLUSH), T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO),
-      T(EL_STATE_SESSION, EL_DO_START_SESSION), T(EL_STATE_AWAIT_WELCOME, EL_DO_REFUSE_VERSION), T(EL_STATE_AWAIT_WELCOME, EL_DO_SEND_HELLO),
-      T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH) },
-    /* SESSION */
-    { T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH | EL_DO_SEND_HELLO), T(EL_STATE_LINK_DOWN, EL_DO_FLUSH), T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH | EL_DO_SEND_HELLO),
-      T(EL_STATE_SESSION, 0), T(EL_STATE_SESSION, 0), T(EL_STATE_SESSION, 0), T(EL_STATE_AWAIT_WELCOME, EL_DO_FLUSH) },
+    /*                 LINK_UP                              LINK_DOWN                       HELLO_REQUEST
+                       WELCOME_OK                           WELCOME_BAD_VERSION             HELLO_TIMEOUT
+                       GOODBYE                              GOODBYE_REFUSED */
+    [EL_STATE_LINK_DOWN] = {
+        T(AW, EL_DO_SEND_HELLO),                 T(EL_STATE_LINK_DOWN, 0),                  T(AW, EL_DO_SEND_HELLO),
+        T(EL_STATE_LINK_DOWN, 0),                T(EL_STATE_LINK_DOWN, 0),                  T(EL_STATE_LINK_DOWN, 0),
+        T(EL_STATE_LINK_DOWN, 0),                T(EL_STATE_LINK_DOWN, 0) },
+    [EL_STATE_AWAIT_WELCOME] = {
+        T(AW, EL_DO_SEND_HELLO),                 T(EL_STATE_LINK_DOWN, EL_DO_FLUSH),        T(AW, EL_DO_SEND_HELLO),
+        T(EL_STATE_SESSION, EL_DO_START_SESSION), T(EL_STATE_REFUSED, EL_DO_REFUSE_VERSION), T(AW, EL_DO_SEND_HELLO),
+        T(AW, EL_DO_FLUSH),                      T(EL_STATE_REFUSED, EL_DO_FLUSH) },
+    [EL_STATE_SESSION] = {
+        T(AW, EL_DO_FLUSH | EL_DO_SEND_HELLO),   T(EL_STATE_LINK_DOWN, EL_DO_FLUSH),        T(AW, EL_DO_FLUSH | EL_DO_SEND_HELLO),
+        /* v1.1: a WELCOME in a session starts a new one (a HELLO crossed the host's WELCOME) */
+        T(EL_STATE_SESSION, EL_DO_FLUSH | EL_DO_START_SESSION), T(EL_STATE_REFUSED, EL_DO_FLUSH | EL_DO_REFUSE_VERSION), T(EL_STATE_SESSION, 0),
+        T(AW, EL_DO_FLUSH),                      T(EL_STATE_REFUSED, EL_DO_FLUSH) },
+    [EL_STATE_REFUSED] = {
+        T(AW, EL_DO_SEND_HELLO),                 T(EL_STATE_LINK_DOWN, 0),                  T(AW, EL_DO_SEND_HELLO),
+        T(EL_STATE_REFUSED, 0),                  T(EL_STATE_REFUSED, 0),                    T(EL_STATE_REFUSED, 0),
+        T(EL_STATE_REFUSED, 0),                  T(EL_STATE_REFUSED, 0) },
 };
+#undef AW
 
 static el_bytes_t text(const char *s) {
     el_bytes_t b = { (const uint8_t *)s, (uint16_t)(s ? strlen(s) : 0) };
@@ -90,6 +42,8 @@ void el_device_init(el_device_t *d) {
     d->frame_ms = 20;
     d->hello.type = EL_MSG_HELLO;
     d->hello.u.hello.protocol_version = EL_PROTOCOL_VERSION;
+    d->hello.u.hello.protocol_revision.value = EL_PROTOCOL_REVISION;
+    d->hello.u.hello.protocol_revision.present = 1;
     d->hello.u.hello.tool_count = d->tool_count;
 }
 
@@ -144,7 +98,7 @@ static void run(el_device_t *d, el_link_event_t ev, const el_msg_t *welcome) {
     if (t.actions & EL_DO_REFUSE_VERSION) {
         el_msg_t bye;
         memset(&bye, 0, sizeof bye);
-        send_error(d, EL_ERROR_VERSION_MISMATCH, "device speaks protocol v1");
+        send_error(d, EL_ERROR_VERSION_MISMATCH, "the device speaks protocol version 1");
         bye.type = EL_MSG_GOODBYE;
         bye.u.goodbye.reason = EL_GOODBYE_VERSION_MISMATCH;
         el_device_send(d, &bye);
@@ -154,11 +108,12 @@ static void run(el_device_t *d, el_link_event_t ev, const el_msg_t *welcome) {
         d->mic_codec = welcome->u.welcome.mic_codec;
         d->speaker_codec = welcome->u.welcome.speaker_codec;
         d->frame_ms = welcome->u.welcome.frame_ms ? welcome->u.welcome.frame_ms : 20;
+        d->revision = welcome->u.welcome.protocol_revision.value; /* absent: 0, a 1.0 host */
         d->mic_seq = 0;
+        d->ima_index = 0;
         if (d->playback) {
-            int16_t *ring = d->playback->ring;
-            uint32_t cap = d->playback->capacity;
-            el_playback_init(d->playback, ring, cap);
+            el_playback_reset(d->playback);
+            d->playback->dry_counts_late = d->revision == 0;
         }
         send_credit(d);
     }
@@ -172,7 +127,7 @@ void el_device_event(el_device_t *d, el_link_event_t ev) {
 void el_device_tick(el_device_t *d, uint32_t elapsed_ms) {
     if (d->state != EL_STATE_AWAIT_WELCOME) return;
     d->hello_elapsed_ms += elapsed_ms;
-    if (d->hello_elapsed_ms >= 2000) run(d, EL_EV_HELLO_TIMEOUT, NULL);
+    if (d->hello_elapsed_ms >= EL_HELLO_RESEND_MS) run(d, EL_EV_HELLO_TIMEOUT, NULL);
 }
 
 static void on_audio_out(el_device_t *d, const el_msg_t *m) {
@@ -196,7 +151,9 @@ static void on_audio_out(el_device_t *d, const el_msg_t *m) {
         return;
     }
     el_apply_gain_q15(pcm, (size_t)n, el_volume_gain_q15(d->volume_percent));
-    if (el_playback_push(d->playback, m->u.audio_out.generation, pcm, (uint32_t)n) == EL_ERR_TOO_BIG) send_error(d, EL_ERROR_BUFFER_OVERFLOW, "playback buffer overflow");
+    uint32_t now = d->now_us ? d->now_us() : 0;
+    if (el_playback_push(d->playback, m->u.audio_out.generation, pcm, (uint32_t)n, now) == EL_ERR_TOO_BIG)
+        send_error(d, EL_ERROR_BUFFER_OVERFLOW, "AUDIO_OUT did not fit the playback buffer");
 }
 
 static void on_tool_call(el_device_t *d, const el_msg_t *m) {
@@ -228,19 +185,27 @@ static const struct { uint8_t max_bytes, secret; } CONFIG_KEYS[EL_CONFIG_KEY_COU
     [EL_CONFIG_DEVICE_TOKEN] = { 64, 1 }, [EL_CONFIG_DEVICE_NAME] = { 32, 0 },
 };
 
-static void on_config(el_device_t *d, const el_msg_t *m) {
-    if (m->type == EL_MSG_CONFIG_SET) {
-        uint8_t key = m->u.config_set.key;
-        if (key < 1 || key > EL_CONFIG_KEY_COUNT || m->u.config_set.value.len > CONFIG_KEYS[key].max_bytes || !d->settings.set ||
-            d->settings.set(d->settings.ctx, key, m->u.config_set.value.ptr, m->u.config_set.value.len) != 0) {
-            send_error(d, EL_ERROR_CONFIG_INVALID, "setting refused");
-        }
-        return;
-    }
+/* "config key K: why" into d->error_text, without printf. */
+static const char *config_error(el_device_t *d, uint8_t key, const char *why) {
+    char *t = d->error_text;
+    size_t n = 0;
+    const char *head = "config key ";
+    while (*head) t[n++] = *head++;
+    if (key >= 100) t[n++] = (char)('0' + key / 100);
+    if (key >= 10) t[n++] = (char)('0' + key / 10 % 10);
+    t[n++] = (char)('0' + key % 10);
+    t[n++] = ':';
+    t[n++] = ' ';
+    while (*why && n < sizeof d->error_text - 1) t[n++] = *why++;
+    t[n] = 0;
+    return t;
+}
+
+static void send_config_report(el_device_t *d) {
     el_msg_t r;
     memset(&r, 0, sizeof r);
     r.type = EL_MSG_CONFIG_REPORT;
-    r.u.config_report.count = EL_CONFIG_KEY_COUNT;
+    r.u.config_report.count = EL_CONFIG_KEY_COUNT; /* every key, in key order, set or not (v1.1) */
     for (uint8_t key = 1; key <= EL_CONFIG_KEY_COUNT; key++) {
         el_config_entry_t *e = &r.u.config_report.entries[key - 1];
         uint8_t *value = d->config_values[key - 1];
@@ -254,15 +219,30 @@ static void on_config(el_device_t *d, const el_msg_t *m) {
     el_device_send(d, &r);
 }
 
+/* CONFIG_SET is answered with a CONFIG_REPORT, or ERROR CONFIG_INVALID naming the key (4.9). */
+static void on_config_set(el_device_t *d, const el_msg_t *m) {
+    uint8_t key = m->u.config_set.key;
+    const el_bytes_t *v = &m->u.config_set.value;
+    const char *why = NULL;
+    if (key < 1 || key > EL_CONFIG_KEY_COUNT) why = "no such key";
+    else if (v->len > CONFIG_KEYS[key].max_bytes) why = "value too long";
+    else if (!d->settings.set || d->settings.set(d->settings.ctx, key, v->ptr, v->len) != 0) why = "could not be stored";
+    if (why) send_error(d, EL_ERROR_CONFIG_INVALID, config_error(d, key, why));
+    else send_config_report(d);
+}
+
 void el_device_handle(el_device_t *d, const el_msg_t *m) {
     switch (m->type) {
     case EL_MSG_HELLO_REQUEST: run(d, EL_EV_HELLO_REQUEST, NULL); return;
     case EL_MSG_WELCOME:
         run(d, m->u.welcome.protocol_version == EL_PROTOCOL_VERSION ? EL_EV_WELCOME_OK : EL_EV_WELCOME_BAD_VERSION, m);
         return;
-    case EL_MSG_GOODBYE: run(d, EL_EV_GOODBYE, NULL); return;
-    case EL_MSG_CONFIG_SET:
-    case EL_MSG_CONFIG_GET: on_config(d, m); return;
+    case EL_MSG_GOODBYE:
+        /* reasons 2 and 3: the host refused this HELLO; asking again would only be refused again */
+        run(d, m->u.goodbye.reason == EL_GOODBYE_ERROR || m->u.goodbye.reason == EL_GOODBYE_VERSION_MISMATCH ? EL_EV_GOODBYE_REFUSED : EL_EV_GOODBYE, NULL);
+        return;
+    case EL_MSG_CONFIG_SET: on_config_set(d, m); return;
+    case EL_MSG_CONFIG_GET: send_config_report(d); return;
     case EL_MSG_PING: {
         el_msg_t r;
         memset(&r, 0, sizeof r);
@@ -282,9 +262,12 @@ void el_device_handle(el_device_t *d, const el_msg_t *m) {
     switch (m->type) {
     case EL_MSG_AUDIO_OUT: on_audio_out(d, m); break;
     case EL_MSG_FLUSH: el_playback_flush(d->playback, m->u.flush.generation); send_credit(d); break;
+    case EL_MSG_REPLY_END: el_playback_end_reply(d->playback, m->u.reply_end.generation); break;
     case EL_MSG_SET_VOLUME: d->volume_percent = m->u.set_volume.volume_percent > 100 ? 100 : m->u.set_volume.volume_percent; break;
     case EL_MSG_STATE:
         d->assistant_state = m->u.state.state;
+        /* A 1.0 host sends no REPLY_END: the end of speaking ends the reply (section 4.5). */
+        if (d->revision == 0 && d->assistant_state != EL_ASSISTANT_SPEAKING) el_playback_end_reply(d->playback, d->playback->generation);
         if (d->on_state) d->on_state(d->on_state_ctx, d->assistant_state);
         break;
     case EL_MSG_TOOL_CALL: on_tool_call(d, m); break;
@@ -328,17 +311,20 @@ void el_device_button(el_device_t *d, int down, uint32_t time_us) {
 }
 
 size_t el_device_mic_frame_samples(const el_device_t *d) {
-    size_t n = (size_t)d->hello.u.hello.mic.sample_rate_hz * d->frame_ms / 1000u;
+    /* round(rate × frameMs / 1000); an IMA ADPCM block holds an odd count (section 3) */
+    size_t n = ((size_t)d->hello.u.hello.mic.sample_rate_hz * d->frame_ms + 500u) / 1000u;
     return d->mic_codec == EL_CODEC_IMA_ADPCM && n % 2 == 0 ? n + 1 : n;
 }
 
 uint32_t el_device_play(el_device_t *d, int16_t *out, uint32_t n, uint32_t now_us) {
     el_playback_t *p = d->playback;
-    uint32_t took = el_playback_pull(p, out, n, d->assistant_state == EL_ASSISTANT_SPEAKING);
+    uint32_t took = el_playback_pull(p, out, n, now_us);
     if (d->state != EL_STATE_SESSION) return took;
-    uint32_t frame = d->hello.u.hello.speaker.sample_rate_hz * d->frame_ms / 1000u;
-    int due = p->released - d->credit_released >= frame || (p->count > 0 && now_us - d->credit_at_us >= 100000u);
-    if (due) {
+    uint32_t frame = (d->hello.u.hello.speaker.sample_rate_hz * d->frame_ms + 500u) / 1000u;
+    uint32_t unreported = p->released - d->credit_released;
+    /* Section 4.5: a frame's worth released; every 100 ms while audio is buffered; and (rule 4,
+     * v1.1) as soon as the buffer is empty, so the end of a reply is reported at once. */
+    if (unreported >= frame || (p->count > 0 && now_us - d->credit_at_us >= EL_CREDIT_INTERVAL_MS * 1000u) || (p->count == 0 && unreported > 0)) {
         send_credit(d);
         d->credit_at_us = now_us;
     }

@@ -60,7 +60,9 @@ long el_cobs_decode(const uint8_t *src, size_t len, uint8_t *dst, size_t cap) {
 /* ---------------------------------------------------------------------------------------- */
 /* One table describes each message's fields in wire order; encoder and decoder walk it. */
 
-typedef enum { F_U8, F_U16, F_U32, F_STR8, F_STR16, F_BYTES16, F_FORMAT, F_ENTRIES, F_END } field_kind_t;
+/* F_OPT_U8: an el_opt_u8_t appended in a later revision (last in its message): decoded as absent
+ * when the message ends before it, encoded only when present. */
+typedef enum { F_U8, F_U16, F_U32, F_STR8, F_STR16, F_BYTES16, F_FORMAT, F_ENTRIES, F_OPT_U8, F_END } field_kind_t;
 typedef struct { uint8_t kind; uint16_t offset; } field_t;
 
 #define F(kind, member) { kind, (uint16_t)offsetof(el_msg_t, u.member) }
@@ -68,16 +70,17 @@ typedef struct { uint8_t kind; uint16_t offset; } field_t;
 
 static const field_t HELLO[] = { F(F_U16, hello.protocol_version), F(F_U32, hello.features), F(F_U32, hello.playback_buffer_samples),
     F(F_U16, hello.max_message_bytes), F(F_FORMAT, hello.mic), F(F_FORMAT, hello.speaker), F(F_U8, hello.tool_count),
-    F(F_STR8, hello.device_id), F(F_STR8, hello.name), F(F_STR8, hello.firmware_version), END };
+    F(F_STR8, hello.device_id), F(F_STR8, hello.name), F(F_STR8, hello.firmware_version), F(F_OPT_U8, hello.protocol_revision), END };
 static const field_t TOOL[] = { F(F_U8, tool.index), F(F_STR8, tool.name), F(F_STR16, tool.description), F(F_STR16, tool.parameters_schema), END };
 static const field_t WELCOME[] = { F(F_U16, welcome.protocol_version), F(F_U32, welcome.session_id), F(F_U32, welcome.features),
-    F(F_U8, welcome.mic_codec), F(F_U8, welcome.speaker_codec), F(F_U16, welcome.frame_ms), END };
+    F(F_U8, welcome.mic_codec), F(F_U8, welcome.speaker_codec), F(F_U16, welcome.frame_ms), F(F_OPT_U8, welcome.protocol_revision), END };
 static const field_t NONE[] = { END };
 static const field_t AUDIO_IN[] = { F(F_U32, audio_in.seq), F(F_U32, audio_in.capture_time_us), F(F_BYTES16, audio_in.payload), END };
 static const field_t AUDIO_OUT[] = { F(F_U32, audio_out.seq), F(F_U16, audio_out.generation), F(F_BYTES16, audio_out.payload), END };
 static const field_t CREDIT[] = { F(F_U16, credit.generation), F(F_U32, credit.released_samples), F(F_U32, credit.played_samples),
     F(F_U32, credit.buffered_samples), F(F_U16, credit.underruns), F(F_U16, credit.overflows), F(F_U16, credit.stale_frames), END };
 static const field_t FLUSH[] = { F(F_U16, flush.generation), END };
+static const field_t REPLY_END[] = { F(F_U16, reply_end.generation), END };
 static const field_t SET_VOLUME[] = { F(F_U8, set_volume.volume_percent), END };
 static const field_t STATE[] = { F(F_U8, state.state), END };
 static const field_t EVENT[] = { F(F_U8, event.event), F(F_U32, event.time_us), END };
@@ -100,6 +103,7 @@ static const field_t *fields_of(uint8_t type) {
     case EL_MSG_AUDIO_IN: return AUDIO_IN;
     case EL_MSG_AUDIO_OUT: return AUDIO_OUT;
     case EL_MSG_CREDIT: return CREDIT;
+    case EL_MSG_REPLY_END: return REPLY_END;
     case EL_MSG_FLUSH: return FLUSH;
     case EL_MSG_SET_VOLUME: return SET_VOLUME;
     case EL_MSG_STATE: return STATE;
@@ -183,6 +187,12 @@ el_status_t el_decode(const uint8_t *buf, size_t len, el_msg_t *out) {
         case F_STR16:
         case F_BYTES16: if (!read_bytes(&r, 2, (el_bytes_t *)dst)) return EL_ERR_MALFORMED; break;
         case F_FORMAT: if (!read_format(&r, (el_format_t *)dst)) return EL_ERR_MALFORMED; break;
+        case F_OPT_U8: {
+            el_opt_u8_t *o = dst;
+            o->present = (uint8_t)rd(&r, 1, &p);
+            o->value = o->present ? p[0] : 0;
+            break;
+        }
         case F_ENTRIES: {
             if (!rd(&r, 1, &p)) return EL_ERR_MALFORMED;
             uint8_t count = p[0];
@@ -231,6 +241,11 @@ long el_encode(const el_msg_t *msg, uint8_t *buf, size_t cap) {
             ok = wr_le(&w, fm->sample_rate_hz, 4) && wr_le(&w, fm->sample_format, 1) && wr_le(&w, fm->channels, 1) && wr_le(&w, fm->codecs, 1);
             break;
         }
+        case F_OPT_U8: {
+            const el_opt_u8_t *o = src;
+            ok = !o->present || wr_le(&w, o->value, 1);
+            break;
+        }
         case F_ENTRIES: {
             uint8_t count = msg->u.config_report.count;
             if (count > EL_MAX_CONFIG_ENTRIES) return EL_ERR_ARGUMENT;
@@ -266,6 +281,7 @@ long el_frame_encode(const el_msg_t *msg, uint8_t *buf, size_t cap) {
 
 void el_framer_init(el_framer_t *f) {
     memset(f, 0, sizeof *f);
+    f->max_message_bytes = EL_MAX_MESSAGE_BYTES;
 }
 
 static el_status_t finish(el_framer_t *f, el_msg_t *out) {
@@ -278,7 +294,7 @@ static el_status_t finish(el_framer_t *f, el_msg_t *out) {
         return EL_ERR_MALFORMED;
     }
     size_t body = (size_t)m - 2;
-    if (body > EL_MAX_MESSAGE_BYTES) {
+    if (body > EL_MAX_MESSAGE_BYTES || body > f->max_message_bytes) {
         f->oversize++;
         return EL_ERR_TOO_BIG;
     }
