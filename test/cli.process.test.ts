@@ -1,6 +1,7 @@
 /** The built `esp-live` command as a person runs it: a real process, real signals. */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { until } from './helpers/bridge.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/src/cli.js');
+const dir0 = mkdtempSync(join(tmpdir(), 'esp-live-proc-'));
 
 beforeAll(() => {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
@@ -35,6 +37,50 @@ describe('the esp-live process', () => {
     expect(await exited).toBe(0);
     await closed; // the board heard GOODBYE (or the socket closing) and let go
     expect(log).toMatch(/EMULATOR/);
+  });
+
+  it('shuts down at once on SIGTERM even while idle TCP connections are open on the listener', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esp-live-proc-'));
+    writeFileSync(join(dir, 'esp-live.json'), JSON.stringify({ websocket: { host: '127.0.0.1', port: 0, mdns: false, tokens: { 'process-test-token-0123456789': 'proc' } } }));
+    const child = spawn(process.execPath, [cli, '--no-serial'], { cwd: dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => (log += d));
+    await until(() => /ws:\/\/127\.0\.0\.1:\d+\/device/.test(log), 15_000, 'the listener');
+    const port = Number(/127\.0\.0\.1:(\d+)\/device/.exec(log)![1]);
+    const idle = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined)); // silent sockets
+    const half = connect(port, '127.0.0.1').on('error', () => undefined);
+    half.write('GET /device HTTP/1.1\r\nhost: x\r\n'); // a request that never ends
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    const result = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 8000))]);
+    for (const s of [...idle, half]) s.destroy();
+    if (result === 'still running') child.kill('SIGKILL');
+    expect(result).toBe(0);
+  });
+
+  it('exits non-zero, naming the cause, when the listener cannot start (port in use, TLS key missing)', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => taken.once('listening', r));
+    const port = (taken.address() as AddressInfo).port;
+    const run = (config: unknown) => {
+      const dir = mkdtempSync(join(tmpdir(), 'esp-live-proc-'));
+      writeFileSync(join(dir, 'esp-live.json'), JSON.stringify(config));
+      try {
+        execFileSync(process.execPath, [cli, '--no-serial'], { cwd: dir, encoding: 'utf8', stdio: 'pipe', env: { PATH: process.env.PATH }, timeout: 15_000 });
+        return { status: 0, stderr: '' };
+      } catch (error) {
+        return error as { status: number; stderr: string };
+      }
+    };
+    const tokens = { 'process-test-token-0123456789': 'proc' };
+    const inUse = run({ websocket: { host: '127.0.0.1', port, mdns: false, tokens } });
+    taken.close();
+    expect(inUse.status).toBe(1);
+    expect(inUse.stderr).toMatch(new RegExp(`listener on 127\\.0\\.0\\.1:${port} is in use by another program`));
+    const noKey = run({ websocket: { host: '127.0.0.1', port: 0, mdns: false, tokens, tls: { certFile: join(dir0, 'none.pem'), keyFile: join(dir0, 'none.key') } } });
+    expect(noKey.status).toBe(1);
+    expect(noKey.stderr).toMatch(/websocket\.tls: cannot read the certificate or key/);
   });
 
   it('prints help and its version', () => {

@@ -41,6 +41,28 @@ describe('configuration', () => {
     expect(() => loadConfig(['--baud', 'fast'], {})).toThrow(/serial\.baudRate must be an integer/);
     expect(() => loadConfig(['--config', join(dir, 'missing.json')], {})).toThrow(/no such file/);
   });
+
+  it('checks the whole file against one schema: unknown keys, wrong types and bad values anywhere', () => {
+    const bad = (content: unknown) => () => loadConfig(['--config', configFile(content)], {});
+    expect(bad({ websocket: { prot: 8765 } })).toThrow(/websocket\.prot is not a setting/);
+    expect(bad({ websocket: { host: 12345 } })).toThrow(/websocket\.host must be a string, got 12345/);
+    expect(bad({ websocket: { path: 'device' } })).toThrow(/websocket\.path must start with \//);
+    expect(bad({ serial: { port: 5 } })).toThrow(/serial\.port must be a string, got 5/);
+    expect(bad({ recordDir: 5 })).toThrow(/recordDir must be a string/);
+    expect(bad({ profiles: { kitchen: { voice: 7 } } })).toThrow(/profiles\.kitchen\.voice must be a string, got 7/);
+    expect(bad({ maxDevices: 0 })).toThrow(/maxDevices must be an integer from 1 to 1000/);
+    expect(bad({ websocket: { tokens: { 'a-long-device-token-1': { name: 'k', maxSession: 2 } } } })).toThrow(/websocket\.tokens\["a-lo…"\]\.maxSession is not a setting/);
+    expect(bad({ websocket: { tokens: { 'a-long-device-token-1': 7 } } })).toThrow(/websocket\.tokens\["a-lo…"\] must be the device name/);
+    expect(bad({ websocket: { tokens: { 'a-long-device-token-1': 'k', 'another-long-token-22': 'k' } } })).toThrow(/names the device "k" like another token/);
+    expect(bad([1])).toThrow(/must be a JSON object/);
+  });
+
+  it('binds a token to its devices: a name alone is one device, or an object lists ids and a limit', () => {
+    const path = configFile({ maxDevices: 3, websocket: { tokens: { 'a-long-device-token-1': 'kitchen', 'a-long-device-token-2': { name: 'hall', deviceIds: ['aa:bb'], maxSessions: 2 } } } });
+    const { config } = loadConfig(['--config', path], {});
+    expect(config.maxDevices).toBe(3);
+    expect(config.websocket.tokens).toEqual({ 'a-long-device-token-1': { name: 'kitchen', maxSessions: 1 }, 'a-long-device-token-2': { name: 'hall', deviceIds: ['aa:bb'], maxSessions: 2 } });
+  });
 });
 
 describe('esp-live (the bridge command)', () => {
