@@ -74,4 +74,112 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(board.count(/^flush /)).toBe(0); // nothing was taken for a barge-in
     expect(emulator.conversations[0].turns).toBe(2);
   });
+
+  it('barge-in by the button: FLUSH at once, and nothing of the old reply plays after it', async () => {
+    const { board, bridge } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
+    await board.speak(await spokenTurn());
+    await until(() => board.played().length > 20 * 320, 15_000, 'the reply to start');
+    board.press();
+    await sleep(100); // a finger, not a glitch: the board debounces for 20 ms
+    board.release();
+    const flush = await board.next(/^flush /, 2000);
+    const playedAtFlush = Number(/played=(\d+)/.exec(flush)![1]);
+    await sleep(1500);
+    const stats = await board.stats();
+    expect(stats.played - playedAtFlush).toBe(0); // the rest of the 6 s reply never plays
+    expect(agentOf(bridge).stats.bargeIns).toBe(1);
+  });
+
+  it('push-to-talk: the button frames the turn (Live VAD off)', async () => {
+    const { board, emulator, logs } = await rig({ persona: 'tone' }, {}, { vad: { automatic: false } });
+    board.press();
+    await board.speak(await spokenTurn());
+    board.release();
+    await until(() => board.played().length > 20 * 320, 15_000, 'the reply');
+    expect(emulator.conversations[0].turns).toBe(1);
+    expect(logs.some((l) => l.includes('restarted'))).toBe(false);
+  });
+
+  it('runs a tool the model calls (set_led) and the model hears its result', async () => {
+    const { board, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: 'set_led', args: { on: true } }, say: 'LED says {result}' }] } });
+    await board.speak(await spokenTurn());
+    await board.next(/^tool set_led$/, 15_000, true);
+    await until(() => logs.some((l) => l.includes('assistant: LED says')), 15_000, 'the reply');
+    expect(logs.join('\n')).toContain('LED says {"result":{"led":"on"}}');
+  });
+
+  it('unplug mid-reply: the board waits for its port; on replug it says HELLO again and the conversation goes on', async () => {
+    const { board, pty, bridge, emulator, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 3000 }, { say: 'second', durationMs: 300 }] } });
+    const turn = await spokenTurn();
+    await board.speak(turn);
+    await until(() => board.played().length > 10 * 320, 15_000, 'the reply');
+    await pty.unplug();
+    await board.next(/^link down$/, 3000, true);
+    await until(() => logs.some((l) => l.includes('link lost')), 3000, 'the bridge to notice');
+    await pty.plug();
+    await board.next(/^link up$/, 3000);
+    await board.next(/^welcome /, 10_000);
+    await board.speak(turn);
+    await until(() => logs.some((l) => l.includes('assistant: second')), 20_000, 'the second turn');
+    expect(bridge.agents.size).toBe(1);
+    expect(emulator.conversations).toHaveLength(1);
+  });
+
+  it('survives a corrupted byte stream from the board: dropped and counted, the conversation goes on', async () => {
+    const { board, bridge } = await rig({ persona: 'tone' });
+    board.noise();
+    await board.speak(await spokenTurn());
+    await until(() => board.played().length > 20 * 320, 15_000, 'the reply despite the noise');
+    expect(agentOf(bridge).connection!.link.stats.rejected).toBeGreaterThanOrEqual(3);
+  });
+
+  it('at 115200 baud the host chooses IMA ADPCM both ways, and the reply plays without underruns', async () => {
+    const { board, bridge } = await rig({ persona: 'echo' }, { baud: 115200 });
+    const info = agentOf(bridge).info!;
+    expect([info.micCodec, info.speakerCodec]).toEqual([Codec.IMA_ADPCM, Codec.IMA_ADPCM]);
+    await board.speak(await spokenTurn());
+    await until(() => board.played().length > 50 * 320 && stateIs(board, AssistantState.LISTENING), 25_000, 'the reply');
+    const stats = await board.stats();
+    expect(stats.underruns).toBe(0);
+    expect(stats.tx_dropped).toBe(0); // ADPCM fits the UART: the board never had to drop its own bytes
+  });
+
+  // The two tests below need the host side of PROTOCOL.md v1.1 (§3.1 frame sizes, §4.1 HELLO
+  // checks), which the bridge on main does not have yet: enabled when it lands (branch proto).
+  it.skip('a board that takes messages of at most 256 bytes gets frames that fit, and hears the reply', async () => {
+    const { board } = await rig({ persona: 'tone' }, { maxMessageBytes: 256 });
+    await board.speak(await spokenTurn());
+    await until(() => board.played().length > 16000, 15_000, 'a second of the reply');
+    const stats = await board.stats();
+    expect(stats.oversize).toBe(0); // nothing larger than it said it takes
+  });
+
+  it('the smallest buffer the spec allows (2 frames, 40 ms) plays the reply', async () => {
+    const { board } = await rig({ persona: 'tone' }, { bufferSamples: 640 });
+    await board.speak(await spokenTurn());
+    await until(() => board.played().length > 16000, 15_000, 'a second of the reply');
+    const stats = await board.stats();
+    expect(stats.overflows).toBe(0);
+    // Not 0: 40 ms leaves less slack than the upstream audio's burstiness on a loaded machine
+    // (the spec recommends 120 ms); a one-frame buffer, by contrast, underran on nearly every frame.
+    expect(stats.underruns).toBeLessThanOrEqual(2);
+  });
+
+  it.skip('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field, and the board stops asking', async () => {
+    const emulator = await startEmulator({ persona: 'tone' });
+    const logs: string[] = [];
+    const log = createLogger({ json: false, write: (l) => logs.push(l) });
+    const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl }), log });
+    const pty = new PtyPair();
+    await pty.plug();
+    const board = new CBoard({ serialPath: pty.device, bufferSamples: 200 });
+    const watcher = new SerialWatcher({ path: pty.host, log, pollMs: 100, onLink: (link) => void bridge.addLink(link) });
+    open.push({ close: () => board.close() }, { close: () => bridge.close() }, { close: () => watcher.stop() }, { close: () => pty.unplug() });
+    watcher.start();
+    const error = await board.next(/^error /, 10_000);
+    expect(error).toMatch(/^error 3 .*playbackBufferSamples 200/);
+    await board.next(/^goodbye 2$/, 2000, true);
+    expect(bridge.agents.size).toBe(0);
+    expect(board.count(/^welcome /)).toBe(0);
+  });
 });

@@ -12,9 +12,11 @@
  *   button, GPIOs, LED, settings   driven and reported on the control channel, kept in memory
  *
  * Control, one command per line on stdin: speak FILE.wav | press | release | gpio PIN LEVEL |
- * stats | quit. Events, one per line on stdout: ready, link up|down, welcome SESSION MIC SPK
- * FRAME_MS, state N, flush GENERATION, volume PERCENT, tool NAME, led 0|1, error CODE,
- * goodbye REASON, spoke (the WAV ran out), stats KEY=VALUE…
+ * noise (a boot log and damaged frames on the link) | stats | quit. Events, one per line on
+ * stdout: ready, link up|down, welcome SESSION MIC_CODEC SPEAKER_CODEC FRAME_MS REVISION,
+ * state N, flush GENERATION played=SAMPLES, reply-end GENERATION, volume PERCENT, tool NAME,
+ * led 0|1, error CODE MESSAGE, goodbye REASON, hello-request, spoke (the WAV ran out),
+ * stats KEY=VALUE…
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -109,13 +111,25 @@ static void observe(void *ctx, el_link_t link, const el_msg_t *m) {
     messages_in++;
     switch (m->type) {
     case EL_MSG_WELCOME:
-        event("welcome %u %u %u %u", (unsigned)m->u.welcome.session_id, m->u.welcome.mic_codec, m->u.welcome.speaker_codec, m->u.welcome.frame_ms);
+        event("welcome %u %u %u %u %u", (unsigned)m->u.welcome.session_id, m->u.welcome.mic_codec, m->u.welcome.speaker_codec, m->u.welcome.frame_ms,
+              m->u.welcome.protocol_revision.value);
         break;
     case EL_MSG_STATE: event("state %u", m->u.state.state); break;
-    case EL_MSG_FLUSH: event("flush %u", m->u.flush.generation); break;
+    case EL_MSG_FLUSH: event("flush %u played=%llu", m->u.flush.generation, (unsigned long long)audio_samples_played); break;
+    case EL_MSG_REPLY_END: event("reply-end %u", m->u.reply_end.generation); break;
     case EL_MSG_SET_VOLUME: event("volume %u", m->u.set_volume.volume_percent); break;
     case EL_MSG_TOOL_CALL: event("tool %.*s", (int)m->u.tool_call.name.len, (const char *)m->u.tool_call.name.ptr); break;
-    case EL_MSG_ERROR: event("error %u", m->u.error.code); break;
+    case EL_MSG_ERROR: {
+        char text[160];
+        size_t n = 0;
+        for (uint16_t i = 0; i < m->u.error.message.len && n < sizeof text - 1; i++) {
+            uint8_t c = m->u.error.message.ptr[i];
+            text[n++] = c >= 0x20 && c < 0x7F ? (char)c : '?'; /* the host's words, escaped for a terminal */
+        }
+        text[n] = 0;
+        event("error %u %s", m->u.error.code, text);
+        break;
+    }
     case EL_MSG_GOODBYE: event("goodbye %u", m->u.goodbye.reason); break;
     case EL_MSG_HELLO_REQUEST: event("hello-request"); break;
     default: break;
@@ -158,6 +172,21 @@ static int command(char *line) {
         int pin = atoi(arg);
         const char *level = strchr(arg, ' ');
         if (pin >= 0 && pin < (int)sizeof gpio_levels && level) gpio_levels[pin] = (uint8_t)(atoi(level) != 0);
+    } else if (strcmp(line, "noise") == 0) {
+        /* What a real board's UART can carry besides frames: a boot log, a frame damaged on the
+         * line, a run of bytes with no delimiter in sight. The host must drop them and go on. */
+        static const char boot[] = "ets Jun  8 2016 00:22:57\r\nrst:0x1 (POWERON_RESET),boot:0x13\r\n";
+        static uint8_t junk[3000], frame[64];
+        el_msg_t ping = { .type = EL_MSG_PING };
+        ping.u.ping.nonce = 1;
+        long n = el_frame_encode(&ping, frame, sizeof frame);
+        frame[3] ^= 0x40;
+        for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)(i % 255 + 1);
+        host_uart_write(&uart, (const uint8_t *)boot, sizeof boot - 1);
+        host_uart_write(&uart, (const uint8_t *)"", 1);
+        host_uart_write(&uart, frame, (size_t)n);
+        host_uart_write(&uart, junk, sizeof junk);
+        host_uart_write(&uart, (const uint8_t *)"", 1);
     } else if (strcmp(line, "stats") == 0) {
         print_stats();
     } else if (strcmp(line, "quit") == 0) {

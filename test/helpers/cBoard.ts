@@ -104,6 +104,15 @@ export class CBoard {
     this.command('release');
   }
 
+  /** A boot log, a damaged frame and 3000 bytes without a delimiter, on the board's link. */
+  noise(): void {
+    this.command('noise');
+  }
+
+  gpio(pin: number, level: 0 | 1): void {
+    this.command(`gpio ${pin} ${level}`);
+  }
+
   async stats(): Promise<CBoardStats> {
     const line = this.next(/^stats /);
     this.command('stats');
