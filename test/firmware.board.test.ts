@@ -79,10 +79,11 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     const { board, bridge } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
     await board.speak(await spokenTurn());
     await until(() => board.played().length > 20 * 320, 15_000, 'the reply to start');
+    const flushed = board.next(/^flush /, 2000);
     board.press();
     await sleep(100); // a finger, not a glitch: the board debounces for 20 ms
     board.release();
-    const flush = await board.next(/^flush /, 2000);
+    const flush = await flushed;
     const playedAtFlush = Number(/played=(\d+)/.exec(flush)![1]);
     await sleep(1500);
     const stats = await board.stats();
@@ -116,9 +117,11 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     await pty.unplug();
     await board.next(/^link down$/, 3000, true);
     await until(() => logs.some((l) => l.includes('link lost')), 3000, 'the bridge to notice');
+    const back = board.next(/^link up$/, 5000);
+    const welcomed = board.next(/^welcome /, 10_000);
     await pty.plug();
-    await board.next(/^link up$/, 3000);
-    await board.next(/^welcome /, 10_000);
+    await back;
+    await welcomed;
     await board.speak(turn);
     await until(() => logs.some((l) => l.includes('assistant: second')), 20_000, 'the second turn');
     expect(bridge.agents.size).toBe(1);
