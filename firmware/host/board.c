@@ -105,6 +105,13 @@ static int setting_get(void *ctx, uint8_t key, uint8_t *buf, size_t cap) {
     return settings_len[key];
 }
 
+/* The host's words for a terminal: anything but printable ASCII becomes '?'. */
+static void printable(el_bytes_t b, char *out, size_t cap) {
+    size_t n = 0;
+    for (uint16_t i = 0; i < b.len && n < cap - 1; i++) out[n++] = b.ptr[i] >= 0x20 && b.ptr[i] < 0x7F ? (char)b.ptr[i] : '?';
+    out[n] = 0;
+}
+
 static void observe(void *ctx, el_link_t link, const el_msg_t *m) {
     (void)ctx;
     (void)link;
@@ -118,15 +125,15 @@ static void observe(void *ctx, el_link_t link, const el_msg_t *m) {
     case EL_MSG_FLUSH: event("flush %u played=%llu", m->u.flush.generation, (unsigned long long)audio_samples_played); break;
     case EL_MSG_REPLY_END: event("reply-end %u", m->u.reply_end.generation); break;
     case EL_MSG_SET_VOLUME: event("volume %u", m->u.set_volume.volume_percent); break;
-    case EL_MSG_TOOL_CALL: event("tool %.*s", (int)m->u.tool_call.name.len, (const char *)m->u.tool_call.name.ptr); break;
+    case EL_MSG_TOOL_CALL: {
+        char name[64];
+        printable(m->u.tool_call.name, name, sizeof name);
+        event("tool %s", name);
+        break;
+    }
     case EL_MSG_ERROR: {
         char text[160];
-        size_t n = 0;
-        for (uint16_t i = 0; i < m->u.error.message.len && n < sizeof text - 1; i++) {
-            uint8_t c = m->u.error.message.ptr[i];
-            text[n++] = c >= 0x20 && c < 0x7F ? (char)c : '?'; /* the host's words, escaped for a terminal */
-        }
-        text[n] = 0;
+        printable(m->u.error.message, text, sizeof text);
         event("error %u %s", m->u.error.code, text);
         break;
     }

@@ -28,8 +28,8 @@ void el_app_init(el_app_t *a, const el_board_t *board, const el_app_config_t *co
     a->active_link = EL_LINK_SERIAL;
     a->led_override = -1;
     el_playback_init(&a->playback, ring, ring_samples, config->speaker.sample_rate_hz);
-    a->serial_framer.max_message_bytes = config->max_message_bytes < EL_MAX_MESSAGE_BYTES ? config->max_message_bytes : EL_MAX_MESSAGE_BYTES;
     el_framer_init(&a->serial_framer);
+    a->serial_framer.max_message_bytes = config->max_message_bytes < EL_MAX_MESSAGE_BYTES ? config->max_message_bytes : EL_MAX_MESSAGE_BYTES;
     el_app_tools_init(a);
     el_device_t *d = &a->dev;
     d->send = send_active;
