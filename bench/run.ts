@@ -1,4 +1,5 @@
 /** `npm run bench [section …]`: every benchmark, each printing its own table. */
+import { benchAttack } from './attack.js';
 import { benchBridge } from './bridge.js';
 import { benchCodecs } from './codecs.js';
 import { benchLive } from './live.js';
@@ -11,6 +12,7 @@ const sections: Record<string, () => Promise<void>> = {
   codecs: benchCodecs,
   live: benchLive,
   bridge: benchBridge,
+  attack: benchAttack,
 };
 
 const only = process.argv.slice(2);

@@ -89,7 +89,9 @@ export class Bridge {
     try {
       info = await connection.handshake(undefined, (hello) => this.admit(link, hello));
     } catch (error) {
-      log.log('warn', (error as Error).message, { link: link.name, code: (error as { code?: string }).code });
+      const code = (error as { code?: string }).code;
+      // A link that closed before introducing itself (often the host's own doing) is no news.
+      log.log(code === 'DEVICE_GONE' ? 'debug' : 'warn', (error as Error).message, { link: link.name, code });
       link.close();
       return undefined;
     }

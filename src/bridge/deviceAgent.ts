@@ -191,7 +191,9 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     const now = performance.now();
     const verdict = this.gate.check(samples, now);
     if (verdict === 'bargeIn') {
-      this.bargeIn('the user spoke over the reply');
+      // In the echo tail after a reply the user simply speaks again: nothing to interrupt, and
+      // a barge-in there would mute the reply to what they are saying now.
+      if (this.isPlaying()) this.bargeIn('the user spoke over the reply');
       this.gate.open(now);
     }
     if (verdict === 'mute') {

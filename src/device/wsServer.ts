@@ -176,8 +176,8 @@ export class DeviceServer {
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   private readonly links = new Set<WebSocketLink>();
-  /** Every open TCP connection, upgraded or not. */
-  private readonly sockets = new Set<Socket>();
+  /** Every open TCP connection, upgraded or not, with its peer's address (read while it is there). */
+  private readonly sockets = new Map<Socket, string>();
   private readonly tokens: [string, TokenGrant][];
   private readonly heartbeat: Timer;
   private readonly clock: Clock;
@@ -185,7 +185,7 @@ export class DeviceServer {
   private bonjour: Bonjour | undefined;
   private readonly log: (line: string) => void;
   /** What the listener turned away, for status and tests. */
-  readonly refused = { blocked: 0, overCapacity: 0, unauthorised: 0, socketErrors: 0 };
+  readonly refused = { blocked: 0, overCapacity: 0, unauthorised: 0, socketErrors: 0, tokenOverflow: 0 };
 
   constructor(private readonly options: DeviceServerOptions) {
     this.log = options.log ?? (() => undefined);
@@ -248,7 +248,7 @@ export class DeviceServer {
   /** Every TCP connection, before anything is parsed: an 'error' listener, the block list and the cap. */
   private onConnection(socket: Socket): void {
     socket.on('error', () => this.refused.socketErrors++);
-    const address = socket.remoteAddress ?? '?';
+    const address = socket.remoteAddress ?? 'unknown';
     if (this.limiter.isBlocked(address)) {
       this.refused.blocked++;
       return void socket.destroy();
@@ -257,14 +257,14 @@ export class DeviceServer {
       this.refused.overCapacity++;
       return void socket.destroy();
     }
-    this.sockets.add(socket);
+    this.sockets.set(socket, address);
     socket.once('close', () => this.sockets.delete(socket));
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => this.refused.socketErrors++); // the TLS socket, or a raw one the HTTP server let go of
-    const address = req.socket.remoteAddress ?? '?';
-    const from = `${address}:${req.socket.remotePort}`;
+    const address = this.sockets.get(req.socket as Socket) ?? req.socket.remoteAddress ?? 'unknown';
+    const from = req.socket.remotePort ? `${address}:${req.socket.remotePort}` : address;
     const reject = (status: string, why: string) => {
       this.refused.unauthorised++;
       const { log, failures } = this.limiter.fail(address);
@@ -282,7 +282,10 @@ export class DeviceServer {
       // A token holds at most maxSessions links, plus one for a board that reconnects before
       // its old socket is noticed dead: beyond that the oldest of its links goes.
       const mine = [...this.links].filter((l) => l.grant === grant);
-      if (mine.length >= grant.maxSessions + 1) mine[0].close();
+      if (mine.length >= grant.maxSessions + 1) {
+        if (this.refused.tokenOverflow++ % 100 === 0) this.log(`token "${grant.name}" opened more connections than it may hold (${grant.maxSessions + 1}); closing its oldest (${this.refused.tokenOverflow} so far)`);
+        mine[0].close();
+      }
       this.links.add(link);
       link.on('close', () => this.links.delete(link));
       this.options.onLink(link);
@@ -298,7 +301,7 @@ export class DeviceServer {
     this.bonjour?.destroy();
     await new Promise<void>((resolve) => {
       const deadline = setTimeout(() => {
-        for (const socket of this.sockets) socket.destroy(); // half-sent requests, boards that never answered the close
+        for (const socket of this.sockets.keys()) socket.destroy(); // half-sent requests, boards that never answered the close
       }, CLOSE_DEADLINE_MS);
       this.http.close(() => {
         clearTimeout(deadline);
