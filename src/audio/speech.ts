@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { EspLiveError } from '../errors.js';
-import { Resampler } from './resampler.js';
+import { resampleWhole } from './resampleWhole.js';
 import { parseWav, wavS16Samples } from './wav.js';
 
 const run = promisify(execFile);
@@ -19,14 +19,6 @@ export async function synthesizeSpeech(text: string, sampleRateHz: number): Prom
   }
   const info = parseWav(wav);
   const samples = wavS16Samples(info);
-  if (info.sampleRateHz === sampleRateHz) return samples;
-  const resampler = new Resampler({ inRateHz: info.sampleRateHz, outRateHz: sampleRateHz });
-  const body = resampler.process(samples);
-  const tail = resampler.flush(samples);
-  // Drop the filter delay at the start so the speech starts where espeak-ng put it.
-  const skip = Math.round((resampler.delayInputSamples * sampleRateHz) / info.sampleRateHz);
-  const out = new Int16Array(body.length + tail.length);
-  out.set(body);
-  out.set(tail, body.length);
-  return out.subarray(skip);
+  // Without the filter delay at the start, the speech starts where espeak-ng put it.
+  return resampleWhole(samples, info.sampleRateHz, sampleRateHz, { alignStart: true });
 }

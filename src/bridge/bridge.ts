@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { escapeText } from '../log.js';
 import { validateLiveConfig, type LiveConfig } from '../live/config.js';
 import { LiveSession } from '../live/session.js';
-import { DeviceConnection } from '../device/deviceConnection.js';
+import { DeviceConnection, type DeviceInfo } from '../device/deviceConnection.js';
 import type { DeviceLink, TokenGrant } from '../device/link.js';
 import { Feature, GoodbyeReason, type Hello } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
@@ -85,9 +85,10 @@ export class Bridge {
   async addLink(link: DeviceLink): Promise<DeviceAgent | undefined> {
     const { log } = this.options;
     const connection = new DeviceConnection(link);
+    connection.on('notice', (text) => log.log('warn', text, { link: link.name }));
     let info;
     try {
-      info = await connection.handshake(undefined, (hello) => this.admit(link, hello));
+      info = await connection.handshake((hello) => this.admit(link, hello));
     } catch (error) {
       const code = (error as { code?: string }).code;
       // A link that closed before introducing itself (often the host's own doing) is no news.
@@ -95,6 +96,12 @@ export class Bridge {
       link.close();
       return undefined;
     }
+    return this.attachDevice(link, connection, info);
+  }
+
+  /** A welcomed device session goes to its conversation (a new one, or the one it left). */
+  private attachDevice(link: DeviceLink, connection: DeviceConnection, info: DeviceInfo): DeviceAgent | undefined {
+    const { log } = this.options;
     if (this.closed) {
       link.close();
       return undefined;
@@ -124,14 +131,17 @@ export class Bridge {
       return undefined;
     }
     const resumed = existing !== undefined;
-    log.log('info', `${resumed ? 'back' : 'connected'} on ${link.name}: firmware ${hello.firmwareVersion}, mic ${hello.mic.sampleRateHz} Hz, speaker ${hello.speaker.sampleRateHz} Hz, codecs mic/speaker ${info.micCodec}/${info.speakerCodec}, ${info.tools.length} tools`, fields);
-    connection.on('restarted', () => {
-      log.log('info', 'the device restarted; introducing it again', fields);
-      connection.dispose();
-      this.lost(id, agent, connection, 'the device restarted');
-      void this.addLink(link);
-    });
-    connection.on('close', (reason) => this.lost(id, agent, connection, reason));
+    log.log('info', `${resumed ? 'back' : 'connected'} on ${link.name}: firmware ${hello.firmwareVersion}, mic ${hello.mic.sampleRateHz} Hz, speaker ${hello.speaker.sampleRateHz} Hz, codecs mic/speaker ${info.micCodec}/${info.speakerCodec}, ${info.frameMs} ms frames, ${info.tools.length} tools`, fields);
+    const listeners = [
+      // PROTOCOL.md §5: the host already answered the restarted device's HELLO with WELCOME.
+      connection.subscribe('restarted', (again) => {
+        for (const off of listeners) off();
+        log.log('info', 'the device restarted; welcomed it again', fields);
+        this.lost(id, agent, connection, 'the device restarted');
+        this.attachDevice(link, connection, again);
+      }),
+      connection.subscribe('close', (reason) => this.lost(id, agent, connection, reason)),
+    ];
     return agent;
   }
 

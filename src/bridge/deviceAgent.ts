@@ -1,21 +1,21 @@
 /**
  * One device's conversation: joins a device connection (which may come and go: unplug,
  * replug, Wi-Fi drop-outs) to a Live session (which outlives them). Mic frames are decoded,
- * gated against echo and sent to Live; Live's audio is resampled and encoded for the DAC,
- * queued with its reply's generation and paced to the device by credits. A barge-in drops
- * the queue, advances the generation and sends FLUSH at once.
+ * gated against echo and sent to Live; Live's audio goes to the device session's ReplyPlayer
+ * (encoding, credits, generations, barge-in). The agent keeps the assistant state for the LED,
+ * changed only along the transitions of assistantState.ts.
  */
 import type { LiveSession, LiveSessionEvents } from '../live/session.js';
 import type { DeviceConnection, DeviceInfo } from '../device/deviceConnection.js';
-import { FRAME_MS } from '../device/deviceConnection.js';
-import { AssistantState, Feature, type Credit } from '../protocol/messages.js';
+import { AssistantState, Feature } from '../protocol/messages.js';
 import { volumeToGain } from '../audio/sampleFormat.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import { TypedEmitter } from '../typedEmitter.js';
-import { realClock, type Clock } from '../clock.js';
 import { TokenBucket } from '../tokenBucket.js';
-import { MicDecoder, PIPELINE_RATE_HZ, SpeakerEncoder } from './deviceAudio.js';
+import { MicDecoder, PIPELINE_RATE_HZ } from '../device/deviceAudio.js';
+import { canTransition } from './assistantState.js';
 import { EchoGate } from './echoGate.js';
-import { PlaybackQueue } from './playbackQueue.js';
+import { InterruptReason, newReplyStats, ReplyPlayer } from './replyPlayer.js';
 
 export interface AgentOptions {
   deviceId: string;
@@ -55,11 +55,11 @@ export interface AgentEvents extends Record<string, unknown[]> {
   transcript: [who: 'user' | 'assistant', text: string];
   state: [state: number];
   log: [line: string];
-  /** Audio as sent to the device, per frame (for --record). */
-  played: [samples: Int16Array];
   /** Mic audio as sent to Live (16 kHz). */
   heard: [samples: Int16Array];
   turnComplete: [];
+  /** A state change the transition table refuses (a bug upstream), for tests and logs. */
+  refusedTransition: [from: number, to: number];
 }
 
 const SPEAKING_TAIL_MS = 200;
@@ -67,24 +67,17 @@ const SPEAKING_TAIL_MS = 200;
 export class DeviceAgent extends TypedEmitter<AgentEvents> {
   readonly deviceId: string;
   readonly live: LiveSession;
-  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, micOverRate: 0, framesSent: 0, framesDroppedOverflow: 0, bargeIns: 0, staleFramesAtDevice: 0, underrunsAtDevice: 0, lastFlushMs: 0 };
+  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, micOverRate: 0, ...newReplyStats() };
   connection: DeviceConnection | undefined;
   info: DeviceInfo | undefined;
   private mic: MicDecoder | undefined;
-  private speaker: SpeakerEncoder | undefined;
-  private queue: PlaybackQueue | undefined;
+  /** The current device session's reply player. */
+  private player: ReplyPlayer | undefined;
+  private gain = 1;
   private gate = new EchoGate({ fullDuplex: false });
   private readonly clock: Clock;
   /** 16 kHz mic samples the device may still send now. */
   private micBudget: TokenBucket;
-  private generation = 0;
-  /** Samples sent to the device and released by it since WELCOME (mod 2³²). */
-  private sentSamples = 0;
-  private releasedSamples = 0;
-  private capacitySamples = 0;
-  private waitingForDrain = false;
-  /** After a local barge-in, the rest of the current reply is not played. */
-  private muteReply = false;
   private state: number = AssistantState.CONNECTING;
   private pttDown = false;
   /** Transcript fragments of the turn so far; printed whole. */
@@ -92,8 +85,8 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   private assistantText = '';
   private nextCallId = 1;
   private readonly calls = new Map<number, (ok: boolean, resultJson: string) => void>();
-  private pingTimer: NodeJS.Timeout | undefined;
-  private speakingTimer: NodeJS.Timeout | undefined;
+  private pingTimer: Timer | undefined;
+  private speakingTimer: Timer | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   /** Listeners on the current connection, removed when it is detached. */
   private readonly detachListeners: (() => void)[] = [];
@@ -105,9 +98,9 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.clock = options.clock ?? realClock;
     this.micBudget = this.newMicBudget();
     const on = <K extends keyof LiveSessionEvents & string>(event: K, fn: (...args: LiveSessionEvents[K]) => void) => this.unsubscribe.push(this.live.subscribe(event, fn));
-    on('audio', (samples) => this.onModelAudio(samples));
-    on('interrupted', () => this.bargeIn('the user interrupted'));
-    on('generationComplete', () => this.endReplyAudio());
+    on('audio', (samples, rateHz) => this.player?.push(samples, rateHz));
+    on('interrupted', () => this.bargeIn(InterruptReason.MODEL));
+    on('generationComplete', () => this.player?.end());
     on('turnComplete', () => this.onTurnComplete());
     on('inputTranscript', (text, finished) => {
       this.userText += text;
@@ -134,18 +127,26 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.info = info;
     const { hello } = info;
     this.mic = new MicDecoder(hello.mic, info.micCodec);
-    this.speaker = new SpeakerEncoder(hello.speaker, info.speakerCodec, FRAME_MS);
-    this.queue = new PlaybackQueue(this.options.playbackQueueMs ?? 60_000, hello.speaker.sampleRateHz);
+    this.player = new ReplyPlayer({
+      sink: connection,
+      speaker: hello.speaker,
+      speakerCodec: info.speakerCodec,
+      frameMs: info.frameMs,
+      capacitySamples: hello.playbackBufferSamples,
+      protocolRevision: info.protocolRevision,
+      queueMs: this.options.playbackQueueMs ?? 60_000,
+      clock: this.clock,
+      stats: this.stats,
+    });
+    this.player.gain = this.gain;
+    this.player.on('playing', (playing) => this.onPlaying(playing));
+    this.player.on('log', (line) => this.emit('log', line));
     this.gate = new EchoGate({ fullDuplex: (hello.features & Feature.AEC) !== 0, tailMs: this.options.echoTailMs });
-    this.generation = 0;
-    this.sentSamples = 0;
-    this.releasedSamples = 0;
-    this.capacitySamples = hello.playbackBufferSamples;
-    this.waitingForDrain = false;
     this.micBudget = this.newMicBudget();
+    const player = this.player;
     this.detachListeners.push(
       connection.subscribe('audio', (payload) => this.onMicPayload(payload)),
-      connection.subscribe('credit', (credit) => this.onCredit(credit)),
+      connection.subscribe('credit', (credit) => player.onCredit(credit)),
       connection.subscribe('button', (down) => this.onButton(down)),
       connection.subscribe('toolResult', (callId, ok, json) => {
         this.calls.get(callId)?.(ok, json);
@@ -153,26 +154,23 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
       }),
       connection.subscribe('log', (level, text) => this.emit('log', `device log [${['debug', 'info', 'warn', 'error'][level] ?? level}]: ${text}`)),
       connection.subscribe('deviceError', (code, message) => this.emit('log', `device error ${code}: ${message}`)),
-      connection.link.subscribe('drain', () => {
-        this.waitingForDrain = false;
-        this.pump();
-      }),
+      connection.link.subscribe('drain', () => player.onDrain()),
     );
-    this.pingTimer = setInterval(() => connection.ping(), 5000);
-    this.pingTimer.unref();
+    this.pingTimer = this.clock.every(5000, () => connection.ping());
     connection.send({ type: 'state', state: this.state });
   }
 
   /** The device is gone (for now). Its Live session carries on. */
   detach(reason: string): void {
     if (!this.connection) return;
-    clearInterval(this.pingTimer);
+    this.pingTimer?.cancel();
     for (const off of this.detachListeners.splice(0)) off();
     for (const reply of this.calls.values()) reply(false, JSON.stringify(`the device went away (${reason})`));
     this.calls.clear();
-    this.queue?.clear();
+    this.player?.close();
+    this.player = undefined;
     this.connection = undefined;
-    this.gate.setPlaying(false, performance.now());
+    this.gate.setPlaying(false, this.clock.now());
   }
 
   private onMicPayload(payload: Uint8Array): void {
@@ -188,12 +186,12 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     }
     this.stats.micFrames++;
     if (this.options.pushToTalk && !this.pttDown) return;
-    const now = performance.now();
+    const now = this.clock.now();
     const verdict = this.gate.check(samples, now);
     if (verdict === 'bargeIn') {
       // In the echo tail after a reply the user simply speaks again: nothing to interrupt, and
       // a barge-in there would mute the reply to what they are saying now.
-      if (this.isPlaying()) this.bargeIn('the user spoke over the reply');
+      if (this.isPlaying()) this.bargeIn(InterruptReason.VOICE);
       this.gate.open(now);
     }
     if (verdict === 'mute') {
@@ -210,8 +208,8 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
 
   private onButton(down: boolean): void {
     if (down && this.isPlaying()) {
-      this.bargeIn('button pressed');
-      this.gate.open(performance.now());
+      this.bargeIn(InterruptReason.BUTTON);
+      this.gate.open(this.clock.now());
     }
     if (!this.options.pushToTalk) return;
     this.pttDown = down;
@@ -222,96 +220,43 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     }
   }
 
-  private onCredit(credit: Credit): void {
-    this.releasedSamples = credit.releasedSamples;
-    this.stats.staleFramesAtDevice = credit.staleFrames;
-    this.stats.underrunsAtDevice = credit.underruns;
-    this.pump();
-    this.updatePlaying();
-  }
-
   // ------------------------------------------------------------------------------------------
   // The model side
 
-  private onModelAudio(samples: Int16Array): void {
-    if (this.muteReply || !this.speaker || !this.queue) return;
-    for (const frame of this.speaker.push(samples)) this.enqueue(frame);
-    this.pump();
-  }
-
-  /** All of the reply's audio is here: send the resampler's tail and the last partial frame now. */
-  private endReplyAudio(): void {
-    if (this.muteReply || !this.speaker || !this.queue) return;
-    for (const frame of this.speaker.end()) this.enqueue(frame);
-    this.pump();
-  }
-
   private onTurnComplete(): void {
-    this.endReplyAudio(); // an interrupted turn has no generationComplete
-    this.muteReply = false;
+    this.player?.turnComplete(); // an interrupted turn has no generationComplete
     if (this.assistantText.trim()) this.emit('transcript', 'assistant', this.assistantText.trim());
     this.assistantText = '';
     if (!this.isPlaying() && this.state !== AssistantState.ERROR) this.setState(AssistantState.LISTENING);
     this.emit('turnComplete');
   }
 
-  private enqueue(frame: { payload: Uint8Array; samples: number }): void {
-    if (!this.queue!.push({ ...frame, generation: this.generation })) this.stats.framesDroppedOverflow++;
-  }
-
-  /** Stops the reply now: host queue dropped, generation advanced, FLUSH sent at once. */
-  bargeIn(why: string): void {
-    const t0 = performance.now();
-    this.stats.bargeIns++;
-    this.queue?.clear();
-    this.speaker?.reset();
-    this.generation = (this.generation + 1) & 0xffff;
-    if (why !== 'the user interrupted') this.muteReply = true; // Gemini has not heard of it yet
-    this.connection?.send({ type: 'flush', generation: this.generation });
-    this.stats.lastFlushMs = performance.now() - t0;
-    this.emit('log', `barge-in (${why}): playback flushed`);
-    this.updatePlaying();
-  }
-
-  /** Sends queued frames while the device has room for them. */
-  private pump(): void {
-    const conn = this.connection;
-    const queue = this.queue;
-    if (!conn || !queue || this.waitingForDrain) return;
-    for (let frame = queue.peek(); frame; frame = queue.peek()) {
-      const inFlight = (this.sentSamples - this.releasedSamples) >>> 0;
-      if (inFlight + frame.samples > this.capacitySamples) break;
-      queue.shift();
-      if (frame.generation !== this.generation) continue;
-      this.sentSamples = (this.sentSamples + frame.samples) >>> 0;
-      this.stats.framesSent++;
-      const ok = conn.audioOut(frame.generation, frame.payload);
-      if (!ok) {
-        this.waitingForDrain = true;
-        break;
-      }
-    }
-    this.updatePlaying();
+  /** Stops the reply now (see ReplyPlayer.interrupt). */
+  bargeIn(reason: InterruptReason): void {
+    this.player?.interrupt(reason);
   }
 
   private isPlaying(): boolean {
-    return (this.queue?.length ?? 0) > 0 || (this.sentSamples - this.releasedSamples) >>> 0 > 0;
+    return this.player?.isPlaying() ?? false;
   }
 
-  private updatePlaying(): void {
-    const playing = this.isPlaying();
-    this.gate.setPlaying(playing, performance.now());
-    clearTimeout(this.speakingTimer);
+  private onPlaying(playing: boolean): void {
+    this.gate.setPlaying(playing, this.clock.now());
+    this.speakingTimer?.cancel();
     if (playing) this.setState(AssistantState.SPEAKING);
     else if (this.state === AssistantState.SPEAKING) {
-      this.speakingTimer = setTimeout(() => {
+      this.speakingTimer = this.clock.after(SPEAKING_TAIL_MS, () => {
         if (!this.isPlaying() && this.state === AssistantState.SPEAKING) this.setState(AssistantState.LISTENING);
-      }, SPEAKING_TAIL_MS);
+      });
     }
   }
 
   private setState(state: number): void {
     if (this.state === state) return;
+    if (!canTransition(this.state, state)) {
+      this.emit('refusedTransition', this.state, state);
+      return;
+    }
     this.state = state;
     this.connection?.send({ type: 'state', state });
     this.emit('state', state);
@@ -356,13 +301,16 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   setVolume(percent: number): void {
     const volumePercent = Math.max(0, Math.min(100, Math.round(percent)));
     if (this.info && this.info.hello.features & Feature.VOLUME) this.connection?.send({ type: 'setVolume', volumePercent });
-    else if (this.speaker) this.speaker.gain = volumeToGain(volumePercent);
+    else {
+      this.gain = volumeToGain(volumePercent);
+      if (this.player) this.player.gain = this.gain;
+    }
   }
 
   close(): void {
     this.detach('closed');
     for (const off of this.unsubscribe) off();
-    clearTimeout(this.speakingTimer);
+    this.speakingTimer?.cancel();
     this.live.close();
   }
 }

@@ -38,6 +38,11 @@ export abstract class DeviceLink extends TypedEmitter<LinkEvents> {
   readonly grant: TokenGrant | undefined = undefined;
   /** Largest message the device accepts (from its HELLO). */
   maxMessageBytes = 2048;
+  /**
+   * Puts the device's receiver back in step before a request (serial: a 0x00 ends whatever
+   * noise came before as one dropped frame, PROTOCOL.md §2). Message links need nothing.
+   */
+  resync(): void {}
   /** Sends one message; false means the link is backed up: wait for 'drain'. */
   abstract send(message: Message): boolean;
   abstract close(): void;

@@ -3,7 +3,7 @@
  * password, the host's address, the board's token and name. Secrets are never read back.
  */
 import { EspLiveError } from '../errors.js';
-import { ConfigFlag, ConfigKey, type ConfigEntry, type Message } from '../protocol/messages.js';
+import { ConfigFlag, ConfigKey, ErrorCode, type ConfigEntry, type Message } from '../protocol/messages.js';
 import { escapeText } from '../log.js';
 import type { DeviceLink } from './link.js';
 
@@ -39,11 +39,23 @@ export function checkSettings(settings: BoardSettings): void {
   }
 }
 
-/** Sends the settings, then asks for them back; resolves with what the board reports. */
+/**
+ * Sends the settings, then asks for them back; resolves with the first report that shows all
+ * of them. A 1.1 board answers every CONFIG_SET with a full CONFIG_REPORT (PROTOCOL.md §4.9) and
+ * a 1.0 board may not, so a report is not matched to a request: it is taken when it shows what
+ * was sent (earlier reports show the settings only partly written).
+ */
 export function provision(link: DeviceLink, settings: BoardSettings, timeoutMs = 3000): Promise<ConfigEntry[]> {
   checkSettings(settings);
+  const sent = (Object.entries(settings) as [keyof BoardSettings, string | undefined][]).filter((e): e is [keyof BoardSettings, string] => e[1] !== undefined);
+  const shows = (entries: ConfigEntry[]) =>
+    sent.every(([name, value]) => {
+      const entry = entries.find((e) => e.key === LIMITS[name].key);
+      const set = entry !== undefined && (entry.flags & ConfigFlag.SET) !== 0;
+      return set === (value !== '') && (SECRET_KEYS.has(LIMITS[name].key) || !set || entry.value === value);
+    });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new EspLiveError('PROVISION_TIMEOUT', `${link.name} did not answer the settings within ${timeoutMs / 1000} s. Is esp-live firmware on the board?`)), timeoutMs);
+    const timer = setTimeout(() => done(new EspLiveError('PROVISION_TIMEOUT', `${link.name} did not confirm the settings within ${timeoutMs / 1000} s. Is esp-live firmware on the board?`)), timeoutMs);
     const done = (error?: Error, entries?: ConfigEntry[]) => {
       clearTimeout(timer);
       link.off('message', onMessage);
@@ -51,15 +63,11 @@ export function provision(link: DeviceLink, settings: BoardSettings, timeoutMs =
       else resolve(entries!);
     };
     const onMessage = (m: Message) => {
-      if (m.type === 'error' && m.code === 5) done(new EspLiveError('PROVISION_REFUSED', `the board refused a setting: ${m.message}`));
-      else if (m.type === 'configReport' && gotAll) done(undefined, m.entries);
+      if (m.type === 'error' && m.code === ErrorCode.CONFIG_INVALID) done(new EspLiveError('PROVISION_REFUSED', `the board refused a setting: ${escapeText(m.message)}`));
+      else if (m.type === 'configReport' && shows(m.entries)) done(undefined, m.entries);
     };
-    let gotAll = false;
     link.on('message', onMessage);
-    for (const [name, value] of Object.entries(settings) as [keyof BoardSettings, string | undefined][]) {
-      if (value !== undefined) link.send({ type: 'configSet', key: LIMITS[name].key, value });
-    }
-    gotAll = true;
+    for (const [name, value] of sent) link.send({ type: 'configSet', key: LIMITS[name].key, value });
     link.send({ type: 'configGet' });
   });
 }

@@ -64,6 +64,10 @@ export class SerialLink extends DeviceLink {
     return link;
   }
 
+  override resync(): void {
+    if (!this.closed) this.port.write(Buffer.from([0]));
+  }
+
   send(message: Message): boolean {
     if (this.closed) return false;
     this.stats.messagesOut++;
@@ -73,7 +77,8 @@ export class SerialLink extends DeviceLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.port.isOpen) this.port.close();
+    // What was written last (an ERROR and GOODBYE saying why) goes out before the port closes.
+    if (this.port.isOpen) this.port.drain(() => this.port.isOpen && this.port.close());
     this.emit('close', 'closed by the host');
   }
 

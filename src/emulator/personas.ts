@@ -3,7 +3,7 @@
  * audio (24 kHz s16), an optional tool call, and scripted events (goAway, failures, stalls).
  */
 import { readFileSync } from 'node:fs';
-import { Resampler } from '../audio/resampler.js';
+import { resampleWhole } from '../audio/resampleWhole.js';
 import { synthesizeSpeech } from '../audio/speech.js';
 
 export const OUTPUT_RATE_HZ = 24000;
@@ -86,13 +86,7 @@ export function toneAudio(durationMs: number, frequencyHz = 440, amplitude = 0.2
 }
 
 function echoAudio(utterance16k: Int16Array): Int16Array {
-  const r = new Resampler({ inRateHz: 16000, outRateHz: OUTPUT_RATE_HZ });
-  const body = r.process(utterance16k);
-  const tail = r.flush(utterance16k);
-  const out = new Int16Array(body.length + tail.length);
-  out.set(body);
-  out.set(tail, body.length);
-  return out;
+  return resampleWhole(utterance16k, 16000, OUTPUT_RATE_HZ);
 }
 
 const fill = (text: string, result: unknown) => text.replace('{result}', JSON.stringify(result));

@@ -1,8 +1,10 @@
 /**
- * Audio between the device formats of PROTOCOL.md §3 and the pipeline's s16 mono:
- * MicDecoder turns AUDIO_IN payloads into 16 kHz s16 for Live; SpeakerEncoder turns Live's
- * 24 kHz s16 into AUDIO_OUT payloads of one frame each in the DAC's rate, format and codec.
+ * Audio between the device formats of PROTOCOL.md §3 and the pipeline's s16 mono: frame sizes,
+ * payload coding, MicDecoder (AUDIO_IN payloads → 16 kHz s16 for Live) and SpeakerEncoder (the
+ * model's audio → AUDIO_OUT payloads of one frame each in the DAC's rate, format and codec).
+ * Shared by the host, the simulator and local audio.
  */
+import { FrameChunker } from '../audio/frameChunker.js';
 import { decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw } from '../audio/g711.js';
 import { decodeImaBlock, ImaAdpcmEncoder, imaBlockSamples } from '../audio/imaAdpcm.js';
 import { Resampler } from '../audio/resampler.js';
@@ -11,7 +13,7 @@ import { Codec, SampleFormat, type AudioFormat } from '../protocol/messages.js';
 
 export const PIPELINE_RATE_HZ = 16000;
 
-/** Samples per channel in one frame; IMA ADPCM blocks hold an odd count. */
+/** Samples per channel in one frame (§3 "Frame sizes"): an IMA ADPCM block holds an odd count. */
 export function frameSamples(rateHz: number, frameMs: number, codec: number): number {
   const n = Math.round((rateHz * frameMs) / 1000);
   return codec === Codec.IMA_ADPCM && n % 2 === 0 ? n + 1 : n;
@@ -97,9 +99,8 @@ export interface EncodedFrame {
 
 export class SpeakerEncoder {
   readonly samplesPerFrame: number;
-  private readonly resampler: Resampler;
-  private readonly frame: Int16Array;
-  private fill = 0;
+  private resampler: Resampler | undefined;
+  private readonly chunker: FrameChunker;
   private readonly encoder: PayloadEncoder;
   /** Gain applied on the host (for devices that cannot set their own volume). */
   gain = 1;
@@ -108,49 +109,35 @@ export class SpeakerEncoder {
     private readonly format: AudioFormat,
     codec: number,
     frameMs: number,
-    inRateHz = 24000,
   ) {
-    this.resampler = new Resampler({ inRateHz, outRateHz: format.sampleRateHz });
     this.samplesPerFrame = frameSamples(format.sampleRateHz, frameMs, codec);
-    this.frame = new Int16Array(this.samplesPerFrame);
+    this.chunker = new FrameChunker(this.samplesPerFrame);
     this.encoder = new PayloadEncoder(format, codec);
   }
 
-  /** Feeds model audio; returns the whole frames it completed. */
-  push(samples: Int16Array): EncodedFrame[] {
-    return this.frames(this.resampler.process(samples));
+  /** Feeds model audio at `rateHz` (the rate of the reply); returns the whole frames it completed. */
+  push(samples: Int16Array, rateHz: number): EncodedFrame[] {
+    if (this.resampler?.inRateHz !== rateHz) {
+      this.resampler = new Resampler({ inRateHz: rateHz, outRateHz: this.format.sampleRateHz });
+    }
+    const out: EncodedFrame[] = [];
+    this.chunker.push(this.resampler.process(samples), (frame) => out.push(this.encode(frame)));
+    return out;
   }
 
   /** End of a reply: the resampler's tail and the last partial frame (padded with silence). */
   end(): EncodedFrame[] {
-    const frames = this.frames(this.resampler.flush(new Int16Array(0)));
-    if (this.fill > 0) {
-      this.frame.fill(0, this.fill);
-      frames.push(this.encode(this.frame));
-      this.fill = 0;
-    }
-    return frames;
+    const out: EncodedFrame[] = [];
+    const onFrame = (frame: Int16Array) => out.push(this.encode(frame));
+    if (this.resampler) this.chunker.push(this.resampler.flush(new Int16Array(0)), onFrame);
+    this.chunker.flush(onFrame);
+    return out;
   }
 
   /** Barge-in: forget everything in progress. */
   reset(): void {
-    this.resampler.reset();
-    this.fill = 0;
-  }
-
-  private frames(samples: Int16Array): EncodedFrame[] {
-    const out: EncodedFrame[] = [];
-    for (let at = 0; at < samples.length; ) {
-      const take = Math.min(samples.length - at, this.samplesPerFrame - this.fill);
-      this.frame.set(samples.subarray(at, at + take), this.fill);
-      this.fill += take;
-      at += take;
-      if (this.fill === this.samplesPerFrame) {
-        out.push(this.encode(this.frame));
-        this.fill = 0;
-      }
-    }
-    return out;
+    this.resampler?.reset();
+    this.chunker.reset();
   }
 
   private encode(mono: Int16Array): EncodedFrame {
@@ -158,18 +145,4 @@ export class SpeakerEncoder {
     const payload = this.encoder.encode(this.format.channels === 2 ? monoToStereo(pcm) : pcm);
     return { payload, samples: mono.length };
   }
-}
-
-/**
- * Picks the codec for one direction: PCM when the link carries it with room to spare,
- * otherwise the smallest the device has. `linkBytesPerSecond` undefined means no limit.
- */
-export function chooseCodec(format: AudioFormat, frameMs: number, linkBytesPerSecond: number | undefined): number {
-  const offered = [Codec.PCM, Codec.ULAW, Codec.ALAW, Codec.IMA_ADPCM].filter((c) => format.codecs & (1 << c));
-  if (offered.length === 0) return Codec.PCM;
-  if (linkBytesPerSecond === undefined) return offered.includes(Codec.PCM) ? Codec.PCM : offered[0];
-  const perSecond = (codec: number) => (frameBytes(format, frameMs, codec) + 16) * (1000 / frameMs); // + header, CRC, COBS, CREDIT share
-  const fits = offered.filter((c) => perSecond(c) <= 0.8 * linkBytesPerSecond);
-  if (fits.length) return fits[0];
-  return offered.reduce((best, c) => (perSecond(c) < perSecond(best) ? c : best));
 }
