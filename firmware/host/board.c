@@ -215,7 +215,7 @@ static const char USAGE[] =
     "Commands on stdin and events on stdout: see the top of firmware/host/board.c.\n";
 
 static int parse(int argc, char **argv, options_t *o) {
-    *o = (options_t){ NULL, NULL, "c-board", "C board", 921600, 3200, 16000, 16000, EL_MAX_MESSAGE_BYTES, 0x0F, 0x0F };
+    *o = (options_t){ NULL, NULL, "c-board", "C board", 921600, 3200, 16000, 16000, EL_MAX_MESSAGE_BYTES, EL_CODECS_ALL, EL_CODECS_ALL };
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return -1;

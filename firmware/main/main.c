@@ -172,11 +172,11 @@ void app_main(void) {
         .firmware_version = "0.1.0",
         .features = EL_FEATURE_BUTTON | EL_FEATURE_LED | EL_FEATURE_VOLUME,
         .max_message_bytes = EL_MAX_MESSAGE_BYTES,
-        .mic = { MIC_RATE_HZ, EL_SAMPLE_S16LE, 1, 0x0F },
+        .mic = { MIC_RATE_HZ, EL_SAMPLE_S16LE, 1, EL_CODECS_ALL },
 #if BOARD_SPK_BUILTIN_DAC
         .speaker = { BOARD_SPK_RATE_HZ, EL_SAMPLE_U8, 1, EL_CODEC_BIT(EL_CODEC_PCM) }, /* U8 PCM: the host dithers */
 #else
-        .speaker = { BOARD_SPK_RATE_HZ, EL_SAMPLE_S16LE, 1, 0x0F },
+        .speaker = { BOARD_SPK_RATE_HZ, EL_SAMPLE_S16LE, 1, EL_CODECS_ALL },
 #endif
     };
     el_app_init(&app, &board, &config, playback_ring, sizeof playback_ring / sizeof playback_ring[0]);

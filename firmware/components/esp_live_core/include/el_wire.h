@@ -32,6 +32,7 @@
 /* Named values of PROTOCOL.md (test_core.c checks them against its tables). */
 typedef enum { EL_CODEC_PCM = 0, EL_CODEC_ULAW = 1, EL_CODEC_ALAW = 2, EL_CODEC_IMA_ADPCM = 3 } el_codec_t;
 #define EL_CODEC_BIT(codec) (1u << (codec))
+#define EL_CODECS_ALL (EL_CODEC_BIT(EL_CODEC_PCM) | EL_CODEC_BIT(EL_CODEC_ULAW) | EL_CODEC_BIT(EL_CODEC_ALAW) | EL_CODEC_BIT(EL_CODEC_IMA_ADPCM))
 typedef enum { EL_SAMPLE_S16LE = 1, EL_SAMPLE_U8 = 2 } el_sample_format_t;
 typedef enum {
     EL_FEATURE_BUTTON = 1u << 0, EL_FEATURE_LED = 1u << 1, EL_FEATURE_VOLUME = 1u << 2,

@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+/* Until a WELCOME says otherwise, and when it says 0: the largest frame of section 3.1. */
+#define DEFAULT_FRAME_MS 20u
+
 /* ---- Link state machine (PROTOCOL.md section 5) ------------------------------------------- */
 
 #define T(next, actions) { (uint8_t)(next), (uint8_t)(actions) }
@@ -39,7 +42,7 @@ static el_bytes_t text(const char *s) {
 void el_device_init(el_device_t *d) {
     d->state = EL_STATE_LINK_DOWN;
     d->volume_percent = 100;
-    d->frame_ms = 20;
+    d->frame_ms = DEFAULT_FRAME_MS;
     d->hello.type = EL_MSG_HELLO;
     d->hello.u.hello.protocol_version = EL_PROTOCOL_VERSION;
     d->hello.u.hello.protocol_revision.value = EL_PROTOCOL_REVISION;
@@ -107,7 +110,7 @@ static void run(el_device_t *d, el_link_event_t ev, const el_msg_t *welcome) {
         d->session_id = welcome->u.welcome.session_id;
         d->mic_codec = welcome->u.welcome.mic_codec;
         d->speaker_codec = welcome->u.welcome.speaker_codec;
-        d->frame_ms = welcome->u.welcome.frame_ms ? welcome->u.welcome.frame_ms : 20;
+        d->frame_ms = welcome->u.welcome.frame_ms ? welcome->u.welcome.frame_ms : DEFAULT_FRAME_MS;
         d->revision = welcome->u.welcome.protocol_revision.value; /* absent: 0, a 1.0 host */
         d->mic_seq = 0;
         d->ima_index = 0;
