@@ -70,8 +70,11 @@ static void on_websocket(const uint8_t *bytes, size_t len, void *ctx) {
 
 static void on_websocket_up(int up, void *ctx) {
     (void)ctx;
+    int refused = 0;
     if (up) LOCKED(el_app_link_up(&app, EL_LINK_WEBSOCKET));
-    else LOCKED(el_app_link_down(&app, EL_LINK_WEBSOCKET));
+    else LOCKED(refused = app.dev.state == EL_STATE_REFUSED; el_app_link_down(&app, EL_LINK_WEBSOCKET));
+    /* PROTOCOL.md section 5: a board the host refused reconnects over Wi-Fi no sooner than 30 s later. */
+    if (!up) link_websocket_set_retry_ms(refused ? 30000 : 2000);
 }
 
 static void on_button(int pressed, void *ctx) {

@@ -30,6 +30,8 @@ esp_err_t link_uart_start(int uart_num, int tx, int rx, uint32_t baud, link_rx_f
 void link_uart_send(const uint8_t *bytes, size_t len);
 esp_err_t link_websocket_start(const char *url, const char *token, link_rx_fn rx, void *ctx, void (*on_up)(int up, void *ctx));
 void link_websocket_send(const uint8_t *bytes, size_t len);
+/* How long the client waits before it reconnects after a disconnection (default 2 s). */
+void link_websocket_set_retry_ms(uint32_t ms);
 
 esp_err_t wifi_sta_connect(const char *ssid, const char *password, uint32_t timeout_ms);
 /* Finds the bridge over mDNS (_esp-live._tcp); writes "ws://host:port/path" into url. */

@@ -48,3 +48,7 @@ esp_err_t link_websocket_start(const char *url, const char *token, link_rx_fn rx
 void link_websocket_send(const uint8_t *bytes, size_t len) {
     if (client && esp_websocket_client_is_connected(client)) esp_websocket_client_send_bin(client, (const char *)bytes, (int)len, pdMS_TO_TICKS(100));
 }
+
+void link_websocket_set_retry_ms(uint32_t ms) {
+    if (client) esp_websocket_client_set_reconnect_timeout(client, (int)ms); /* esp_websocket_client >= 1.3 */
+}
