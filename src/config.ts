@@ -10,6 +10,7 @@ import { validateLiveConfig, type LiveConfig } from './live/config.js';
 import { z } from 'zod';
 import { DEFAULT_MAX_DEVICES, type DeviceProfile } from './bridge/bridge.js';
 import type { TokenGrant } from './device/link.js';
+import type { Budget, Prices } from './bridge/usageMeter.js';
 
 export interface AppConfig {
   /** Gemini API key; undefined means: use the built-in emulator. */
@@ -21,6 +22,8 @@ export interface AppConfig {
   profiles: Record<string, DeviceProfile>;
   graceMs: number;
   maxDevices: number;
+  pricing: Partial<Prices>;
+  budget: { perDevice?: Budget; total?: Budget };
   conversationLog?: string;
   recordDir?: string;
   json: boolean;
@@ -73,6 +76,9 @@ const grant = z.strictObject({
   maxSessions: intIn(1, 100).optional(),
 });
 
+const price = z.number({ error: 'must be a price in USD per million tokens' }).min(0, { error: 'must not be negative' });
+const budget = z.strictObject({ usdPerDay: z.number({ error: 'must be a number of USD' }).positive({ error: 'must be above 0' }), tokensPerDay: intIn(1, 1e12) }, { error: 'must be an object' }).partial();
+
 /** esp-live.json, all of it: an unknown key or a wrong type anywhere is an error naming the field. */
 const FILE_SCHEMA = z.strictObject({
   live: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(), // checked by validateLiveConfig
@@ -97,6 +103,8 @@ const FILE_SCHEMA = z.strictObject({
   profiles: z.record(z.string(), z.strictObject({ systemInstruction: z.string({ error: 'must be a string' }), voice: str }, { error: 'must be an object' }).partial(), { error: 'must be an object' }).optional(),
   graceMs: intIn(0, 3_600_000).optional(),
   maxDevices: intIn(1, 1000).optional(),
+  pricing: z.strictObject({ inputText: price, inputAudio: price, outputText: price, outputAudio: price, cached: price }, { error: 'must be an object' }).partial().optional(),
+  budget: z.strictObject({ perDevice: budget, total: budget }, { error: 'must be an object' }).partial().optional(),
   conversationLog: str.optional(),
   recordDir: str.optional(),
 }, { error: 'must be a JSON object' });
@@ -213,6 +221,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     profiles: file.profiles ?? {},
     graceMs: file.graceMs ?? 120_000,
     maxDevices: file.maxDevices ?? DEFAULT_MAX_DEVICES,
+    pricing: file.pricing ?? {},
+    budget: file.budget ?? {},
     conversationLog: values.log ?? file.conversationLog,
     recordDir: values.record ?? file.recordDir,
     json: values.json ?? false,

@@ -14,6 +14,8 @@ import { Feature, GoodbyeReason, type Hello } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { DeviceAgent } from './deviceAgent.js';
 import { recordTurns } from './recorder.js';
+import { PIPELINE_RATE_HZ } from '../device/deviceAudio.js';
+import { DEFAULT_PRICES, describeTotals, UsageMeter, WARN_AT, type Budget, type Prices } from './usageMeter.js';
 
 export interface DeviceProfile {
   systemInstruction?: string;
@@ -36,7 +38,13 @@ export interface BridgeOptions {
   /** Keeps per-turn WAVs here. */
   recordDir?: string;
   createLive?: (config: LiveConfig) => LiveSession;
+  /** Prices (USD per 1M tokens) and daily budgets for the usage meter. */
+  pricing?: Partial<Prices>;
+  budget?: { perDevice?: Budget; total?: Budget };
 }
+
+/** How often each device's day so far is summed up in the log. */
+const USAGE_SUMMARY_MS = 3_600_000;
 
 export const DEFAULT_MAX_DEVICES = 10;
 
@@ -55,9 +63,31 @@ export class Bridge {
   private readonly owners = new Map<string, string>();
   private readonly reserved = new Map<string, string>();
   private closed = false;
+  /** Tokens, audio seconds and estimated cost per device and per day; the budgets. */
+  readonly usage: UsageMeter;
+  private readonly summaryTimer: NodeJS.Timeout;
 
   constructor(private readonly options: BridgeOptions) {
     for (const grant of options.grants ?? []) for (const id of grant.deviceIds ?? []) this.reserved.set(id, grant.name);
+    this.usage = new UsageMeter({ prices: { ...DEFAULT_PRICES, ...options.pricing }, ...options.budget });
+    this.usage.on('budget', (level, device, totals) => {
+      const who = device === undefined ? 'all devices together' : `device ${device}`;
+      const line = `${who} used ${level === 'exhausted' ? 'all' : `${WARN_AT * 100} %`} of today's budget (${describeTotals(totals)})`;
+      if (level === 'warning') options.log.log('warn', line);
+      else options.log.log('error', `${line}: no more audio goes to Gemini from ${device === undefined ? 'any device' : 'it'} until tomorrow or a new budget`);
+    });
+    this.summaryTimer = setInterval(() => this.logUsage('so far today'), USAGE_SUMMARY_MS);
+    this.summaryTimer.unref();
+  }
+
+  /** One line per device with today's usage. */
+  private logUsage(when: string): void {
+    for (const device of this.usage.devicesToday()) this.options.log.log('info', `usage ${when}: ${describeTotals(this.usage.today(device))}`, { device });
+  }
+
+  /** Appends one JSON line to the conversation log (--log), if there is one. */
+  private logJson(record: Record<string, unknown>): void {
+    if (this.options.conversationLog) appendFileSync(this.options.conversationLog, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
   }
 
   /**
@@ -176,7 +206,7 @@ export class Bridge {
     const profile = { ...this.options.profiles?.[id], ...(name ? this.options.profiles?.[name] : {}) };
     const config = validateLiveConfig({ ...this.options.live, ...profile });
     const live = this.options.createLive?.(config) ?? new LiveSession({ config });
-    const agent = new DeviceAgent({ deviceId: id, live, pushToTalk: !config.vad.automatic });
+    const agent = new DeviceAgent({ deviceId: id, live, pushToTalk: !config.vad.automatic, upstreamAllowed: () => this.usage.allowed(id) });
     for (const tool of tools) {
       let schema: unknown;
       try {
@@ -205,7 +235,13 @@ export class Bridge {
     }
     agent.on('transcript', (who, text) => {
       log.log('info', `${who === 'user' ? 'you' : 'assistant'}: ${text}`, fields);
-      if (this.options.conversationLog) appendFileSync(this.options.conversationLog, `${JSON.stringify({ time: new Date().toISOString(), device: escapeText(id), who, text: escapeText(text) })}\n`);
+      this.logJson({ device: escapeText(id), who, text: escapeText(text) });
+    });
+    agent.on('heard', (samples) => this.usage.addAudioUp(id, samples.length / PIPELINE_RATE_HZ));
+    live.on('usage', (report) => {
+      const turn = this.usage.record(id, report);
+      log.log('debug', `turn usage: ${describeTotals(turn)}`, fields);
+      this.logJson({ device: escapeText(id), who: 'usage', tokens: { inputText: turn.inputText, inputAudio: turn.inputAudio, outputText: turn.outputText, outputAudio: turn.outputAudio, cached: turn.cached }, usdEstimate: turn.usd });
     });
     agent.on('log', (line) => log.log('info', line, fields));
     if (this.options.recordDir) recordTurns(agent, this.options.recordDir, (line) => log.log('warn', line, fields));
@@ -217,7 +253,9 @@ export class Bridge {
 
   /** Says goodbye to every device and ends every conversation. */
   async close(): Promise<void> {
+    if (!this.closed) this.logUsage('today');
     this.closed = true;
+    clearInterval(this.summaryTimer);
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     for (const agent of this.agents.values()) {
       agent.connection?.send({ type: 'goodbye', reason: GoodbyeReason.SHUTDOWN });

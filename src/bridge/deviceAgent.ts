@@ -26,6 +26,8 @@ export interface AgentOptions {
   /** Push-to-talk: the button frames each turn (Live's automatic VAD is off). */
   pushToTalk: boolean;
   clock?: Clock;
+  /** False while the device may send no audio to Gemini (its budget is spent). */
+  upstreamAllowed?: () => boolean;
 }
 
 /**
@@ -42,6 +44,8 @@ export interface AgentStats {
   micUndecodable: number;
   /** Mic frames dropped for arriving faster than real time (MIC_MAX_SPEED). */
   micOverRate: number;
+  /** Mic frames not sent because the budget is spent. */
+  micOverBudget: number;
   framesSent: number;
   framesDroppedOverflow: number;
   bargeIns: number;
@@ -67,7 +71,7 @@ const SPEAKING_TAIL_MS = 200;
 export class DeviceAgent extends TypedEmitter<AgentEvents> {
   readonly deviceId: string;
   readonly live: LiveSession;
-  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, micOverRate: 0, ...newReplyStats() };
+  readonly stats: AgentStats = { micFrames: 0, micMutedFrames: 0, micUndecodable: 0, micOverRate: 0, micOverBudget: 0, ...newReplyStats() };
   connection: DeviceConnection | undefined;
   info: DeviceInfo | undefined;
   private mic: MicDecoder | undefined;
@@ -76,6 +80,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   private gain = 1;
   private gate = new EchoGate({ fullDuplex: false });
   private readonly clock: Clock;
+  private overBudget = false;
   /** 16 kHz mic samples the device may still send now. */
   private micBudget: TokenBucket;
   private state: number = AssistantState.CONNECTING;
@@ -185,6 +190,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
       return;
     }
     this.stats.micFrames++;
+    if (!this.checkBudget()) return;
     if (this.options.pushToTalk && !this.pttDown) return;
     const now = this.clock.now();
     const verdict = this.gate.check(samples, now);
@@ -200,6 +206,19 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     }
     this.emit('heard', samples);
     this.live.sendAudio(samples);
+  }
+
+  /** Whether mic audio may go upstream; says so once when that changes (the LED shows ERROR meanwhile). */
+  private checkBudget(): boolean {
+    const allowed = this.options.upstreamAllowed?.() ?? true;
+    if (allowed === !this.overBudget) {
+      if (!allowed) this.stats.micOverBudget++;
+      return allowed;
+    }
+    this.overBudget = !allowed;
+    this.emit('log', allowed ? 'a new budget: listening again' : "today's budget is spent: the microphone is not sent to Gemini");
+    this.setState(allowed ? AssistantState.LISTENING : AssistantState.ERROR);
+    return allowed;
   }
 
   private newMicBudget(): TokenBucket {

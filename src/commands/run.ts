@@ -35,6 +35,8 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     profiles: config.profiles,
     graceMs: config.graceMs,
     maxDevices: config.maxDevices,
+    pricing: config.pricing,
+    budget: config.budget,
     grants: Object.values(config.websocket.tokens),
     log,
     conversationLog: config.conversationLog,
