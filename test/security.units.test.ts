@@ -90,7 +90,7 @@ describe('WavWriter', () => {
     writer.write(chunk);
     writer.write(chunk);
     chunk.fill(0); // the caller reuses its array: what was written must not change
-    await new Promise((r) => setTimeout(r, 100)); // no close(): the process "dies" here
+    await writer.flushed(); // no close(): the process "dies" here
     const file = parseWav(readFileSync(path));
     expect(file.sampleRateHz).toBe(16000);
     expect(file.data.length).toBe(2 * 640);

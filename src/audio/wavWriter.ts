@@ -44,6 +44,11 @@ export class WavWriter {
     return this.dataBytes / 2 / this.sampleRateHz;
   }
 
+  /** Resolves once everything written so far is in the file (header included). */
+  async flushed(): Promise<void> {
+    await this.chain.catch(() => undefined);
+  }
+
   /** Waits for every write, then closes the file. */
   async close(): Promise<void> {
     await this.chain.catch(() => undefined);
