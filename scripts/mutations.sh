@@ -3,7 +3,7 @@
 # removes one behaviour from a copy of the repository and runs the tests that pin it. Every
 # mutation must turn at least one test red; a mutation that survives means a test is missing.
 #
-#   scripts/mutations.sh            # all mutations (about a minute)
+#   scripts/mutations.sh            # all mutations (about 40 s)
 #   scripts/mutations.sh 3          # only mutation 3
 #
 # Not part of `npm test` (it reruns test files once per mutation); run it after changing the
@@ -20,7 +20,9 @@ mutations=(
   "no credit check|src/bridge/replyPlayer.ts|      if (this.inFlight() + entry.samples > capacitySamples) break;||test/replyPlayer.test.ts"
   "no queue clear on interrupt|src/bridge/replyPlayer.ts|    this.stats.bargeIns++;
     this.queue.clear();|    this.stats.bargeIns++;|test/replyPlayer.test.ts"
-  "echo gate always open|src/bridge/echoGate.ts|    if (this.options.fullDuplex) return 'pass';|    return 'pass';|test/bridge.echoGate.test.ts"
+  "echo gate always open|src/bridge/echoGate.ts|    if (this.options.fullDuplex) return 'pass';|    return 'pass';|test/bridge.echoGate.test.ts test/bridge.agent.test.ts"
+  "echo gate never told that a reply plays|src/bridge/deviceAgent.ts|    this.gate.setPlaying(playing, this.clock.now());||test/bridge.agent.test.ts"
+  "no transition table|src/bridge/deviceAgent.ts|    if (!canTransition(this.state, state)) {|    if (false) {|test/bridge.agent.test.ts"
   "no REPLY_END|src/bridge/replyPlayer.ts|        if (protocolRevision >= 1) sink.send({ type: 'replyEnd', generation: entry.generation });||test/replyPlayer.test.ts"
   "no play-out estimate for 1.0 boards|src/bridge/replyPlayer.ts|        this.playedOut = true;
         this.update();||test/replyPlayer.test.ts"

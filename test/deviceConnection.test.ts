@@ -4,42 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DeviceConnection, type DeviceInfo } from '../src/device/deviceConnection.js';
-import { DeviceLink } from '../src/device/link.js';
 import { Codec, ErrorCode, GoodbyeReason, SampleFormat, type Hello, type Message } from '../src/protocol/messages.js';
 import { FakeClock } from './helpers/fakeClock.js';
-
-class FakeLink extends DeviceLink {
-  readonly name = 'fake';
-  readonly sent: Message[] = [];
-  /** What went out, with a '0x00' entry for each resync. */
-  readonly wire: string[] = [];
-  closed = false;
-  constructor(
-    readonly kind: 'serial' | 'websocket' | 'local' = 'serial',
-    readonly bytesPerSecond: number | undefined = undefined,
-  ) {
-    super();
-  }
-  send(message: Message): boolean {
-    this.sent.push(message);
-    this.wire.push(message.type);
-    return true;
-  }
-  override resync(): void {
-    this.wire.push('0x00');
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.emit('close', 'closed by the host');
-  }
-  deliver(message: Message): void {
-    this.emit('message', message);
-  }
-  of<T extends Message['type']>(type: T): Extract<Message, { type: T }>[] {
-    return this.sent.filter((m): m is Extract<Message, { type: T }> => m.type === type);
-  }
-}
+import { FakeLink } from './helpers/fakeLink.js';
 
 const S16 = { sampleRateHz: 16000, sampleFormat: SampleFormat.S16LE, channels: 1, codecs: 0b1111 };
 function hello(overrides: Partial<Hello> = {}): Hello {
