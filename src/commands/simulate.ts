@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { synthesizeSpeech } from '../audio/speech.js';
 import { parseWav, wavS16Samples, writeWavS16 } from '../audio/wav.js';
-import { Resampler } from '../audio/resampler.js';
+import { resampleWhole } from '../audio/resampleWhole.js';
 import { SampleFormat } from '../protocol/messages.js';
 import { SimulatedDevice } from '../simulator/simulatedDevice.js';
 
@@ -19,6 +19,11 @@ Usage: esp-live simulate (--serial PATH | --ws URL --token TOKEN) [options]
   --buffer-ms N       playback buffer (default 200)
   --speaker-rate N    DAC rate (default 16000)
   --u8                8-bit DAC (the classic ESP32's built-in one)
+  --revision N        protocol revision the board speaks: 1 (default) or 0, a 1.0 board
+                      (no CREDIT when its buffer runs empty, no revision in HELLO)
+  --extra-credits     also CREDIT whenever anything was released (default: only the CREDITs
+                      firmware/PROTOCOL.md requires, like a minimal board)
+  --max-message N     HELLO maxMessageBytes (default 2048; the host picks frames that fit)
   --press-at S        press the button S seconds in (repeatable), released 0.5 s later
   --unplug-at S       pull the cable S seconds in, plug back 2 s later
   --seconds N         stop after N seconds (default 20)
@@ -38,6 +43,9 @@ export async function simulateCommand(argv: string[], out: (line: string) => voi
       'buffer-ms': { type: 'string', default: '200' },
       'speaker-rate': { type: 'string', default: '16000' },
       u8: { type: 'boolean' },
+      revision: { type: 'string', default: '1' },
+      'extra-credits': { type: 'boolean' },
+      'max-message': { type: 'string', default: '2048' },
       'press-at': { type: 'string', multiple: true },
       'unplug-at': { type: 'string' },
       seconds: { type: 'string', default: '20' },
@@ -48,17 +56,24 @@ export async function simulateCommand(argv: string[], out: (line: string) => voi
     return values.help ? 0 : 2;
   }
   if (values.ws && !values.token) throw new TypeError('--ws needs --token');
+  if (values.revision !== '0' && values.revision !== '1') throw new TypeError(`--revision must be 0 or 1, got ${values.revision}`);
+  const maxMessage = Number(values['max-message']);
+  if (!Number.isInteger(maxMessage) || maxMessage < 1 || maxMessage > 0xffff) throw new TypeError(`--max-message must be a whole number of bytes up to 65535, got ${values['max-message']}`);
   const speakerRate = Number(values['speaker-rate']);
   const device = new SimulatedDevice({
     baudRate: values.baud ? Number(values.baud) : undefined,
     playbackBufferSamples: Math.round((Number(values['buffer-ms']) / 1000) * speakerRate),
     speaker: { sampleRateHz: speakerRate, sampleFormat: values.u8 ? SampleFormat.U8 : SampleFormat.S16LE, channels: 1, codecs: 0b1111 },
+    protocolRevision: Number(values.revision),
+    extraCredits: values['extra-credits'] ?? false,
+    maxMessageBytes: maxMessage,
   });
+  device.on('hostError', (code, message) => out(`host error ${code}: ${JSON.stringify(message)}`));
   let mic: Int16Array;
   if (values.mic) {
     const info = parseWav(readFileSync(values.mic));
     mic = wavS16Samples(info);
-    if (info.sampleRateHz !== 16000) mic = new Resampler({ inRateHz: info.sampleRateHz, outRateHz: 16000 }).process(mic);
+    mic = resampleWhole(mic, info.sampleRateHz, 16000);
   } else {
     mic = await synthesizeSpeech('What is the weather like today?', 16000);
   }

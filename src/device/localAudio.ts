@@ -1,19 +1,23 @@
 /**
  * This computer's own microphone and speaker as a device, for a Raspberry Pi with a USB
- * headset and no board. It plays the device's part of PROTOCOL.md in-process, so the bridge
- * treats it like any board: the microphone (arecord, through node-record-lpcm16) becomes
- * AUDIO_IN, and AUDIO_OUT goes to the `speaker` package (ALSA) as fast as a real-time clock
- * releases credit. ALSA is probed first, because `speaker` aborts the whole process when ALSA
+ * headset and no board. It plays the device's part of PROTOCOL.md in-process (the same device
+ * role as the simulator: devicePlayback.ts), so the bridge treats it like any board: the
+ * microphone (arecord, through node-record-lpcm16) becomes AUDIO_IN, and AUDIO_OUT goes to the
+ * `speaker` package (ALSA) at once, while a real-time clock releases it for credit. ALSA is probed first, because `speaker` aborts the whole process when ALSA
  * has no usable default device.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { FrameChunker } from '../audio/frameChunker.js';
 import { applyGain, volumeToGain } from '../audio/sampleFormat.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import { EspLiveError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Feature, PROTOCOL_VERSION, SampleFormat, type Message } from '../protocol/messages.js';
+import { Feature, PROTOCOL_REVISION, PROTOCOL_VERSION, SampleFormat, type Message } from '../protocol/messages.js';
+import { frameSamples } from './deviceAudio.js';
+import { DevicePlayback } from './devicePlayback.js';
 import { DeviceLink } from './link.js';
 
 const run = promisify(execFile);
@@ -59,16 +63,15 @@ export class LocalAudioLink extends DeviceLink {
   readonly bytesPerSecond = undefined;
   private speaker: Writable | undefined;
   private recording: Recording | undefined;
-  private generation = 0;
-  private released = 0;
-  private buffered = 0;
+  /** What ALSA holds, for credit: audio goes to ALSA when it comes and is released in real time. */
+  private readonly playback = new DevicePlayback({ capacitySamples: BUFFER_SAMPLES, sampleRateHz: SPEAKER_RATE_HZ, revision: PROTOCOL_REVISION, extraCredits: true, noPrebuffer: true });
   private playDebt = 0;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: Timer | undefined;
   private lastTick = 0;
   private seq = 0;
   private gain = 1;
-  private micFrame = new Int16Array(320);
-  private micFill = 0;
+  private micChunker = new FrameChunker(320);
+  private readonly clock: Clock = realClock;
   private readonly micBacklog: Buffer[] = [];
   private micBacklogBytes = 0;
   private micSentSamples = 0;
@@ -107,6 +110,7 @@ export class LocalAudioLink extends DeviceLink {
       deviceId: 'local-audio',
       name: 'this computer',
       firmwareVersion: 'host',
+      protocolRevision: PROTOCOL_REVISION,
     });
   }
 
@@ -117,11 +121,11 @@ export class LocalAudioLink extends DeviceLink {
     const recorder = require('node-record-lpcm16') as { record(o: object): Recording };
     this.recording = recorder.record({ sampleRate: MIC_RATE_HZ, channels: 1, audioType: 'raw', recorder: 'arecord' });
     const stream = this.recording.stream();
-    this.micStartedAt = performance.now();
+    this.micStartedAt = this.clock.now();
     stream.on('data', (chunk: Buffer) => this.onMic(chunk));
     stream.on('error', (error) => this.log.log('error', `microphone: ${String(error)}`));
-    this.lastTick = performance.now();
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.lastTick = this.clock.now();
+    this.ticker = this.clock.every(TICK_MS, () => this.tick());
   }
 
   /**
@@ -140,44 +144,40 @@ export class LocalAudioLink extends DeviceLink {
   }
 
   private drainMic(): void {
-    const allowedSamples = ((performance.now() - this.micStartedAt) * MIC_RATE_HZ) / 1000 + 320;
+    const frame = this.micChunker.frameSamples;
+    const allowedSamples = ((this.clock.now() - this.micStartedAt) * MIC_RATE_HZ) / 1000 + frame;
     while (this.micBacklog.length && this.micSentSamples < allowedSamples) {
       const chunk = this.micBacklog[0];
-      const take = Math.min(chunk.length >> 1, 320 - this.micFill);
-      const view = new Int16Array(take);
-      new Uint8Array(view.buffer).set(chunk.subarray(0, take * 2));
-      this.micFrame.set(view, this.micFill);
-      this.micFill += take;
+      const take = Math.min(chunk.length >> 1, frame - this.micChunker.pending);
+      const samples = new Int16Array(take);
+      new Uint8Array(samples.buffer).set(chunk.subarray(0, take * 2));
       this.micSentSamples += take;
       this.micBacklogBytes -= take * 2;
       if (take * 2 >= chunk.length) this.micBacklog.shift();
       else this.micBacklog[0] = chunk.subarray(take * 2);
-      if (this.micFill === 320) {
-        const frame = this.micFrame;
-        this.micFrame = new Int16Array(320);
-        this.micFill = 0;
-        this.deliver({ type: 'audioIn', seq: this.seq++ >>> 0, captureTimeUs: Math.floor(performance.now() * 1000) >>> 0, payload: new Uint8Array(frame.buffer) });
-      }
+      this.micChunker.push(samples, (f) => this.deliver({ type: 'audioIn', seq: this.seq++ >>> 0, captureTimeUs: this.nowUs(), payload: new Uint8Array(Int16Array.from(f).buffer) }));
     }
+  }
+
+  private nowUs(): number {
+    return Math.floor(this.clock.now() * 1000) >>> 0;
   }
 
   /** The speaker consumes in real time: that is when credit comes back. */
   private tick(): void {
     this.drainMic();
-    const now = performance.now();
+    const now = this.clock.now();
     this.playDebt += ((now - this.lastTick) * SPEAKER_RATE_HZ) / 1000;
     this.lastTick = now;
-    const n = Math.min(this.buffered, Math.floor(this.playDebt));
-    this.playDebt = this.buffered > 0 ? this.playDebt - n : 0;
-    if (n > 0) {
-      this.buffered -= n;
-      this.released = (this.released + n) >>> 0;
-      this.credit();
-    }
+    const n = Math.floor(this.playDebt);
+    this.playDebt -= n;
+    this.playback.play(n, now); // already with ALSA: this only releases it
+    this.credit();
   }
 
   private credit(): void {
-    this.deliver({ type: 'credit', generation: this.generation, releasedSamples: this.released, playedSamples: this.released, bufferedSamples: this.buffered, underruns: 0, overflows: 0, staleFrames: 0 });
+    const credit = this.playback.creditDue(this.clock.now());
+    if (credit) this.deliver(credit);
   }
 
   send(message: Message): boolean {
@@ -189,33 +189,37 @@ export class LocalAudioLink extends DeviceLink {
         break;
       case 'welcome':
         if (!this.speaker) this.start();
+        this.micChunker = new FrameChunker(frameSamples(MIC_RATE_HZ, message.frameMs, message.micCodec));
+        this.playback.welcome(frameSamples(SPEAKER_RATE_HZ, message.frameMs, message.speakerCodec), Math.min(PROTOCOL_REVISION, message.protocolRevision ?? 0));
         this.credit();
         break;
       case 'audioOut': {
         const samples = message.payload.length >> 1;
-        if (message.generation !== this.generation) {
-          this.released = (this.released + samples) >>> 0;
-          break;
-        }
         let pcm: Int16Array = new Int16Array(samples);
         new Uint8Array(pcm.buffer).set(message.payload.subarray(0, samples * 2));
+        const accepted = this.playback.counters.framesAccepted;
+        this.playback.audioOut(message.generation, pcm, this.clock.now());
+        if (this.playback.counters.framesAccepted === accepted) break; // stale, or no room
         if (this.gain !== 1) pcm = applyGain(pcm, this.gain);
         this.speaker?.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
-        this.buffered += samples;
         break;
       }
+      case 'replyEnd':
+        this.playback.replyEnd(message.generation);
+        break;
+      case 'state':
+        this.playback.hostState(message.state);
+        break;
       case 'flush':
         // Audio already handed to ALSA plays out (a few tens of ms); nothing more is written.
-        this.released = (this.released + this.buffered) >>> 0;
-        this.buffered = 0;
-        this.generation = message.generation;
+        this.playback.flush(message.generation);
         this.credit();
         break;
       case 'setVolume':
         this.gain = volumeToGain(message.volumePercent);
         break;
       case 'ping':
-        this.deliver({ type: 'pong', nonce: message.nonce, pingTimeUs: message.timeUs, timeUs: Math.floor(performance.now() * 1000) >>> 0 });
+        this.deliver({ type: 'pong', nonce: message.nonce, pingTimeUs: message.timeUs, timeUs: this.nowUs() });
         break;
       case 'goodbye':
         this.close();
@@ -227,7 +231,7 @@ export class LocalAudioLink extends DeviceLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.ticker);
+    this.ticker?.cancel();
     this.recording?.stop();
     this.speaker?.end();
     this.emit('close', 'local audio stopped');
