@@ -106,3 +106,16 @@ describe('WavWriter', () => {
     expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['EEXIST']);
   });
 });
+
+describe('mDNS advertisement', () => {
+  it('survives an error from the multicast socket (bonjour-service leaves it unlistened) and logs it', async () => {
+    const { DeviceServer } = await import('../src/device/wsServer.js');
+    const logs: string[] = [];
+    const server = new DeviceServer({ host: '127.0.0.1', port: 0, tokens: {}, mdns: true, log: (l) => logs.push(l), onLink: () => undefined });
+    await server.start();
+    const mdns = (server as unknown as { bonjour: { server: { mdns: NodeJS.EventEmitter } } }).bonjour.server.mdns;
+    mdns.emit('error', Object.assign(new Error('send EPERM 224.0.0.251:5353'), { code: 'EPERM' }));
+    expect(logs).toEqual([expect.stringMatching(/^mDNS: send EPERM/)]);
+    await server.close();
+  });
+});

@@ -55,6 +55,8 @@ export async function probeAlsa(device = 'default'): Promise<EspLiveError | unde
 interface Recording {
   stream(): NodeJS.ReadableStream;
   stop(): void;
+  /** The arecord child process (node-record-lpcm16 sets it and listens to none of its errors). */
+  process?: NodeJS.EventEmitter;
 }
 
 export class LocalAudioLink extends DeviceLink {
@@ -120,6 +122,7 @@ export class LocalAudioLink extends DeviceLink {
     this.speaker.on('error', (error) => this.log.log('error', `speaker: ${error.message}`));
     const recorder = require('node-record-lpcm16') as { record(o: object): Recording };
     this.recording = recorder.record({ sampleRate: MIC_RATE_HZ, channels: 1, audioType: 'raw', recorder: 'arecord' });
+    this.recording.process?.on('error', (error: Error) => this.log.log('error', `microphone: arecord failed (${error.message})`));
     const stream = this.recording.stream();
     this.micStartedAt = this.clock.now();
     stream.on('data', (chunk: Buffer) => this.onMic(chunk));

@@ -229,7 +229,13 @@ export class DeviceServer {
       });
     });
     if (this.options.mdns ?? true) {
-      this.bonjour = new Bonjour();
+      const onError = (error: Error) => this.log(`mDNS: ${error.message} (boards may not find this host by name; see the FAQ)`);
+      this.bonjour = new Bonjour({}, onError); // its default error callback throws
+      // multicast-dns emits 'error' (EACCES, EADDRINUSE, send failures) on an emitter bonjour-service
+      // keeps private and never listens to: without a listener that would end the process.
+      const mdns = (this.bonjour as unknown as { server?: { mdns?: NodeJS.EventEmitter } }).server?.mdns;
+      if (!mdns?.on) throw new EspLiveError('LISTEN_FAILED', 'mDNS: bonjour-service no longer has the shape esp-live expects; set websocket.mdns to false');
+      mdns.on('error', onError);
       this.bonjour.publish({ name: `esp-live on ${hostname()}`, type: 'esp-live', port: (this.http.address() as AddressInfo).port, txt: { path: this.path, tls: this.options.tls ? '1' : '0', proto: '1' } });
     }
     return this.url;
