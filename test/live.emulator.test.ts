@@ -2,7 +2,7 @@
  * Conformance: the real @google/genai SDK against the emulator, one message type of
  * docs/live-api-notes.md after another.
  */
-import { GoogleGenAI, Modality } from '@google/genai';
+import { Behavior, GoogleGenAI, Modality } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { validateScenario } from '../src/emulator/personas.js';
@@ -31,13 +31,14 @@ describe('Live API emulator with the real SDK', () => {
     const live = await rawSdkSession(emu, { sessionResumption: {}, inputAudioTranscription: {}, outputAudioTranscription: {} });
     const turn = await spokenTurn();
     await talk(live.sendPcm, turn);
-    await live.waitFor((m) => m.sessionResumptionUpdate !== undefined);
-    const kinds = live.messages.map((m) => Object.keys(m.serverContent ?? m).find((k) => k !== 'usageMetadata'));
+    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    await live.waitFor((m) => m.sessionResumptionUpdate?.resumable === true && live.messages.indexOf(m) > 2);
+    const kinds = live.messages.map((m) => Object.keys(m.serverContent ?? m).find((k) => k !== 'usageMetadata' && k !== 'interactionStatus'));
     expect(kinds[0]).toBe('setupComplete');
-    expect(kinds).toContain('inputTranscription');
     expect(kinds).toContain('outputTranscription');
-    const order = ['modelTurn', 'generationComplete', 'turnComplete', 'sessionResumptionUpdate'].map((k) => kinds.indexOf(k));
+    const order = ['modelTurn', 'generationComplete', 'turnComplete'].map((k) => kinds.indexOf(k));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(kinds.lastIndexOf('sessionResumptionUpdate')).toBeGreaterThan(kinds.indexOf('turnComplete'));
     const parts = live.messages.flatMap(audioOf);
     expect(parts.every((p) => p!.mimeType === 'audio/pcm;rate=24000')).toBe(true);
     const replySamples = parts.reduce((n, p) => n + Buffer.from(p!.data!, 'base64').length / 2, 0);
@@ -47,7 +48,10 @@ describe('Live API emulator with the real SDK', () => {
     expect(replySamples).toBeLessThan(words * 1.5 * 1.6);
     const done = live.messages.find((m) => m.serverContent?.turnComplete)!;
     expect(done.usageMetadata?.totalTokenCount).toBeGreaterThan(0);
-    expect(live.messages.find((m) => m.sessionResumptionUpdate)!.sessionResumptionUpdate).toMatchObject({ resumable: true, newHandle: expect.any(String) });
+    // While the model is generating no handle is offered; after the turn, one is.
+    const busy = live.messages.slice(kinds.indexOf('modelTurn') - 1, kinds.indexOf('turnComplete')).filter((m) => m.sessionResumptionUpdate);
+    expect(busy.map((m) => m.sessionResumptionUpdate)).toEqual([{ resumable: false }]);
+    expect(live.messages.at(-1)!.sessionResumptionUpdate).toMatchObject({ resumable: true, newHandle: expect.any(String) });
   });
 
   it('sends the reply faster than real time, and turnComplete only when playback would end', async () => {
@@ -83,7 +87,7 @@ describe('Live API emulator with the real SDK', () => {
     const turn = await spokenTurn();
     await talk(live.sendPcm, turn.subarray(0, turn.length - 16000)); // no trailing silence
     live.session.sendRealtimeInput({ audioStreamEnd: true });
-    await live.waitFor((m) => m.serverContent?.inputTranscription?.finished === true, 3000);
+    await live.waitFor((m) => m.serverContent?.modelTurn !== undefined, 3000);
     live.session.sendContextUpdate({ systemInstruction: 'Be brief.' });
     live.session.sendClientContent({ turns: 'Hi there' });
     await sleep(100);
@@ -98,8 +102,10 @@ describe('Live API emulator with the real SDK', () => {
     live.session.sendRealtimeInput({ text: 'light on' });
     const call = (await live.waitFor((m) => m.toolCall !== undefined)).toolCall!.functionCalls![0];
     expect(call).toMatchObject({ name: 'set_led', args: { on: true }, id: expect.stringMatching(/^function-call-/) });
+    // gemini-3.8: the call is asynchronous; the turn ends with the interaction still open.
+    await live.waitFor((m) => m.serverContent?.interactionStatus === 'IN_PROGRESS');
     live.session.sendToolResponse({ functionResponses: [{ id: call.id, name: call.name, response: { result: 'ok' } }] });
-    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    await live.waitFor((m) => m.serverContent?.turnComplete === true && m.serverContent.interactionStatus === 'IDLE');
     const said = live.messages.map((m) => m.serverContent?.outputTranscription?.text ?? '').join('');
     expect(said).toBe('Done: {"result":"ok"}');
   });
@@ -107,7 +113,8 @@ describe('Live API emulator with the real SDK', () => {
   it('on barge-in sends interrupted then turnComplete without generationComplete, and cancels a pending tool call', async () => {
     const scenario = validateScenario({ turns: [{ say: 'a long answer', durationMs: 8000 }, { toolCall: { name: 'slow_tool' } }] });
     const emu = await startEmulator({ persona: 'scenario', scenario, realtimeFactor: 1 });
-    const live = await rawSdkSession(emu);
+    // A BLOCKING call on gemini-3.8 is cancelled when new input arrives.
+    const live = await rawSdkSession(emu, { tools: [{ functionDeclarations: [{ name: 'slow_tool', behavior: Behavior.BLOCKING }] }] });
     const turn = await spokenTurn();
     await talk(live.sendPcm, turn);
     await live.waitFor((m) => audioOf(m).length > 0);
@@ -129,7 +136,7 @@ describe('Live API emulator with the real SDK', () => {
     const emu = await startEmulator({ connectionLifetimeMs: 600, goAwayLeadMs: 400 });
     const live = await rawSdkSession(emu);
     const goAway = await live.waitFor((m) => m.goAway !== undefined, 2000);
-    expect(goAway.goAway!.timeLeft).toMatch(/^\d+s$/);
+    expect(goAway.goAway!.timeLeft).toMatch(/^\d+(\.\d+)?s$/);
     while (!live.closes.length) await sleep(10);
     expect(live.closes[0].code).toBe(1011);
   });
@@ -161,7 +168,7 @@ describe('Live API emulator with the real SDK', () => {
     const emu = await startEmulator({ persona: 'tone' });
     const first = await rawSdkSession(emu, { sessionResumption: {} });
     first.session.sendRealtimeInput({ text: 'one' });
-    const handle = (await first.waitFor((m) => m.sessionResumptionUpdate !== undefined)).sessionResumptionUpdate!.newHandle!;
+    const handle = (await first.waitFor((m) => m.sessionResumptionUpdate?.resumable === true)).sessionResumptionUpdate!.newHandle!;
     first.session.close();
     await sleep(50);
     const second = await rawSdkSession(emu, { sessionResumption: { handle } });

@@ -246,6 +246,8 @@ export class Bridge {
     agent.on('log', (line) => log.log('info', line, fields));
     if (this.options.recordDir) recordTurns(agent, this.options.recordDir, (line) => log.log('warn', line, fields));
     live.on('error', (error) => log.log(error.retryable ? 'warn' : 'error', error.message, { ...fields, code: error.code }));
+    live.on('unreachable', (error) => log.log('warn', error.message, { ...fields, code: error.code }));
+    live.on('notice', (message) => log.log('info', message, fields));
     live.start().catch((error: Error) => log.log('error', `Live session could not start: ${error.message}`, fields));
     this.agents.set(id, agent);
     return agent;

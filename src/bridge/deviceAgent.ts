@@ -85,8 +85,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   private micBudget: TokenBucket;
   private state: number = AssistantState.CONNECTING;
   private pttDown = false;
-  /** Transcript fragments of the turn so far; printed whole. */
-  private userText = '';
+  /** Transcript fragments of the reply so far; printed whole. */
   private assistantText = '';
   private nextCallId = 1;
   private readonly calls = new Map<number, (ok: boolean, resultJson: string) => void>();
@@ -107,11 +106,9 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     on('interrupted', () => this.bargeIn(InterruptReason.MODEL));
     on('generationComplete', () => this.player?.end());
     on('turnComplete', () => this.onTurnComplete());
-    on('inputTranscript', (text, finished) => {
-      this.userText += text;
-      if (!finished) return;
-      if (this.userText.trim()) this.emit('transcript', 'user', this.userText.trim());
-      this.userText = '';
+    on('userTranscript', (text) => this.emit('transcript', 'user', text));
+    on('userTranscriptLate', (more) => this.emit('transcript', 'user', `… ${more.trim()}`));
+    on('userTurnEnded', () => {
       if (this.state === AssistantState.LISTENING) this.setState(AssistantState.THINKING);
     });
     on('outputTranscript', (text) => (this.assistantText += text));
@@ -120,6 +117,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
       else if (s === 'failed') this.setState(AssistantState.ERROR);
       else if (s === 'connecting' || s === 'reconnecting') this.setState(AssistantState.CONNECTING);
     });
+    on('unreachable', () => this.setState(AssistantState.ERROR)); // retrying still; the LED says Gemini is out of reach
   }
 
   // ------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ Options:
                              malformedFrame  true: send a frame that is not JSON first
   --api-key KEY            accept only this key (repeatable; default: any non-empty key)
   --connection-lifetime S  seconds a connection lives (default 600); goAway comes first
-  --go-away-lead S         seconds between goAway and the end (default 10)
+  --go-away-lead S         seconds between goAway and the end (default 50)
   --realtime-factor X      audio is sent X times faster than real time (default 4; 0.5 = slow)
   --burst-ms MS            audio sent at once before pacing (default 300)
   --handle-ttl S           how long a resumption handle stays valid (default 7200)
@@ -63,7 +63,7 @@ export async function emulatorCommand(argv: string[], out: (line: string) => voi
       scenario: { type: 'string' },
       'api-key': { type: 'string', multiple: true },
       'connection-lifetime': { type: 'string', default: '600' },
-      'go-away-lead': { type: 'string', default: '10' },
+      'go-away-lead': { type: 'string', default: '50' },
       'realtime-factor': { type: 'string', default: '4' },
       'burst-ms': { type: 'string', default: '300' },
       'handle-ttl': { type: 'string', default: '7200' },

@@ -1,13 +1,16 @@
 /**
  * One emulated Live API connection: the BidiGenerateContent protocol as the real service
- * speaks it (docs/live-api-notes.md). JSON goes out in binary frames like the service's.
+ * speaks it (docs/live-api-notes.md), including what the service does that its documentation
+ * does not say (see behaviour.ts). JSON goes out in binary frames like the service's.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import { EnergyVad } from '../audio/level.js';
 import { Resampler } from '../audio/resampler.js';
 import { concatSamples } from '../audio/sampleFormat.js';
-import { modelConfigProblem } from '../live/models.js';
+import type { Clock, Timer } from '../clock.js';
+import { isBlockingCall, LIVE_MODELS, modelConfigProblem } from '../live/models.js';
+import type { EmulatorBehaviour } from './behaviour.js';
 import type { Conversation, ConversationStore } from './conversation.js';
 import { OUTPUT_RATE_HZ, planReply, type PersonaName, type Scenario } from './personas.js';
 
@@ -20,9 +23,25 @@ export interface EmulatorFaults {
   stall?: boolean;
   /** Send a frame that is not JSON this long after setup. */
   malformedFrameAtMs?: number;
+  /** Freeze this long after setup: the socket stays open, nothing is sent, read or answered (not even pings). */
+  freezeAtMs?: number;
+}
+
+/** A user utterance as one connection heard it, and what became of it (for tests and the soak). */
+export interface HeardUtterance {
+  connection: number;
+  conversation: string;
+  /** 16 kHz, as heard, from just before the speech began (at most 30 s). */
+  samples: Int16Array;
+  /** False when the connection closed while the user was still speaking (half an utterance). */
+  whole: boolean;
+  /** none: no reply; silent: the model chose not to answer; partial: cut or interrupted; complete. */
+  reply: 'none' | 'silent' | 'partial' | 'complete';
 }
 
 export interface ConnectionOptions {
+  /** Numbers connections in the order they opened. */
+  id: number;
   persona: PersonaName;
   scenario?: Scenario;
   models: readonly string[];
@@ -33,6 +52,10 @@ export interface ConnectionOptions {
   /** Audio sent at once before pacing starts. */
   burstMs: number;
   faults: EmulatorFaults;
+  behaviour: EmulatorBehaviour;
+  random: () => number;
+  clock: Clock;
+  onHeard: (utterance: HeardUtterance) => void;
   log: (line: string) => void;
 }
 
@@ -51,7 +74,12 @@ const TOOL_TIMEOUT_MS = 30000;
 const PRE_ROLL_FRAMES = 10;
 const CANCELLED = Symbol('cancelled');
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const OPERATION_NOT_SUPPORTED = 'Operation is not implemented, or supported, or enabled.';
+/**
+ * Input that left the client before it could have seen the toolCall is not held against it (a
+ * guess: no public report says how the service treats audio already in flight).
+ */
+const TOOL_CALL_GRACE_MS = 200;
 
 function bad(code: number, reason: string): { code: number; reason: string } {
   return { code, reason };
@@ -72,10 +100,18 @@ export class EmulatorConnection {
   private inputResampler?: Resampler;
   private responding = false;
   private generation = 0;
-  private pendingTool?: { id: string; resolve: (result: unknown) => void };
-  private readonly timers: NodeJS.Timeout[] = [];
+  private pendingTool?: { id: string; blocking: boolean; sentAt: number; resolve: (result: unknown) => void };
+  /** The utterance being answered, reported when its reply ends. */
+  private answering?: HeardUtterance;
+  /** The user's transcript pieces still to send (after the reply has started, as the service does). */
+  private userChunks: string[] = [];
+  private readonly timers: Timer[] = [];
   private closed = false;
-  readonly openedAt = Date.now();
+  private frozen = false;
+  private readonly clock: Clock;
+  readonly openedAt: number;
+  /** Mic samples this connection received. */
+  receivedSamples = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -83,13 +119,27 @@ export class EmulatorConnection {
     private readonly options: ConnectionOptions,
     private readonly token?: TokenConstraints,
   ) {
+    this.clock = options.clock;
+    this.openedAt = this.clock.now();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('ping', (data) => {
+      if (!this.frozen) ws.pong(data);
+    });
     ws.on('close', () => this.dispose());
     ws.on('error', () => this.dispose());
   }
 
+  private get model(): string {
+    return String(this.setup?.model ?? '').replace(/^models\//, '');
+  }
+
+  /** Waits on the emulator's clock; after a close the generation check ends whatever waited. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.after(ms, resolve));
+  }
+
   private send(message: Json): void {
-    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(Buffer.from(JSON.stringify(message)));
+    if (!this.closed && !this.frozen && this.ws.readyState === this.ws.OPEN) this.ws.send(Buffer.from(JSON.stringify(message)));
   }
 
   close(code: number, reason: string): void {
@@ -103,16 +153,34 @@ export class EmulatorConnection {
     if (this.closed) return;
     this.closed = true;
     this.generation++;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.pendingTool?.resolve(CANCELLED);
+    if (this.capturing) this.hear(concatSamples(this.utterance, this.utteranceSamples), false);
+    this.finishAnswer();
     if (this.conversation) this.conversation.connected = false;
   }
 
   private later(ms: number, fn: () => void): void {
-    this.timers.push(setTimeout(fn, ms));
+    this.timers.push(this.clock.after(ms, fn));
+  }
+
+  /** Reports an utterance: at once when it was cut, else when its reply ends. */
+  private hear(samples: Int16Array, whole: boolean): HeardUtterance {
+    const heard: HeardUtterance = { connection: this.options.id, conversation: this.conversation?.id ?? '', samples, whole, reply: 'none' };
+    if (!whole) this.options.onHeard(heard);
+    return heard;
+  }
+
+  private finishAnswer(reply?: HeardUtterance['reply']): void {
+    const heard = this.answering;
+    if (!heard) return;
+    this.answering = undefined;
+    if (reply) heard.reply = reply;
+    this.options.onHeard(heard);
   }
 
   private onMessage(data: RawData, _isBinary: boolean): void {
+    if (this.closed || this.frozen) return; // a closing (or frozen) server reads nothing more: what is sent now is lost
     let message: Json;
     try {
       message = JSON.parse(data.toString());
@@ -143,6 +211,10 @@ export class EmulatorConnection {
       const resumed = this.store.resume(handle);
       if (!resumed) return this.close(1008, 'Session resumption handle is invalid or has expired.');
       if (resumed.connected) return this.close(1011, 'Session is already in use by another connection.');
+      if (resumed.endedByLifetime && this.options.random() < this.options.behaviour.refuseResumeAfterLifetimeRate) {
+        return this.close(1007, 'Request contains an invalid argument.');
+      }
+      resumed.endedByLifetime = false;
       this.conversation = resumed;
     } else {
       this.conversation = this.store.create();
@@ -154,6 +226,9 @@ export class EmulatorConnection {
     this.options.log(`setup model=${setup.model} conversation=${this.conversation.id}${handle ? ' (resumed)' : ''}`);
     if (this.options.faults.silentSetup) return;
     this.send({ setupComplete: {} });
+    // A handle right away, so a connection that never completes a turn can still be resumed (a guess: the
+    // service is reported to send updates "periodically"; none says when the first one comes).
+    if (setup.sessionResumption) this.send({ sessionResumptionUpdate: { newHandle: this.store.issueHandle(this.conversation), resumable: true } });
     this.scheduleLifetime();
   }
 
@@ -211,12 +286,27 @@ export class EmulatorConnection {
   }
 
   private scheduleLifetime(): void {
-    const { connectionLifetimeMs, goAwayLeadMs, faults } = this.options;
+    const { connectionLifetimeMs, goAwayLeadMs, faults, behaviour, random } = this.options;
     this.later(Math.max(0, connectionLifetimeMs - goAwayLeadMs), () => this.sendGoAway());
-    this.later(connectionLifetimeMs, () => this.close(1011, 'Deadline expired before operation could complete.'));
+    this.later(connectionLifetimeMs, () => {
+      if (this.conversation) this.conversation.endedByLifetime = true;
+      this.close(1011, 'Deadline expired before operation could complete.');
+    });
+    if (behaviour.randomCloseMeanMs > 0) {
+      const afterMs = -Math.log(1 - random()) * behaviour.randomCloseMeanMs;
+      const [code, reason] = random() < 0.5 ? [1011, 'Internal error encountered.'] : [1008, OPERATION_NOT_SUPPORTED];
+      this.later(afterMs, () => this.close(code, reason));
+    }
     if (faults.closeAt) {
       const { ms, code, reason } = faults.closeAt;
       this.later(ms, () => this.close(code, reason));
+    }
+    if (faults.freezeAtMs !== undefined) {
+      this.later(faults.freezeAtMs, () => {
+        this.options.log('frozen');
+        this.generation++;
+        this.frozen = true;
+      });
     }
     if (faults.malformedFrameAtMs !== undefined) {
       this.later(faults.malformedFrameAtMs, () => {
@@ -226,14 +316,23 @@ export class EmulatorConnection {
   }
 
   private sendGoAway(): void {
-    const left = Math.max(0, this.options.connectionLifetimeMs - (Date.now() - this.openedAt));
-    this.send({ goAway: { timeLeft: `${Math.round(Math.min(left, this.options.goAwayLeadMs) / 1000)}s` } });
+    const left = Math.max(0, this.options.connectionLifetimeMs - (this.clock.now() - this.openedAt));
+    this.send({ goAway: { timeLeft: `${Number((Math.min(left, this.options.goAwayLeadMs) / 1000).toFixed(3))}s` } });
+  }
+
+  /** While generating or while a call is pending the service offers no handle (docs/live-api-notes.md §5). */
+  private sendUnresumable(): void {
+    if (this.setup?.sessionResumption && this.options.behaviour.unresumableWhileBusy) this.send({ sessionResumptionUpdate: { resumable: false } });
   }
 
   // ------------------------------------------------------------------------------------------
   // Input
 
   private onRealtimeInput(input: Json): void {
+    const pending = this.pendingTool;
+    if (pending?.blocking && this.clock.now() - pending.sentAt > TOOL_CALL_GRACE_MS && this.options.behaviour.closeOnInputDuringBlockingCall && !LIVE_MODELS[this.model]?.liveInteractions) {
+      return this.close(1008, OPERATION_NOT_SUPPORTED);
+    }
     if (input.mediaChunks) return this.close(1007, 'realtime_input.media_chunks is deprecated. Use audio, video, or text instead.');
     if (input.audio) this.onAudio(input.audio);
     if (input.activityStart) {
@@ -248,7 +347,10 @@ export class EmulatorConnection {
       this.vad?.reset();
       this.endUserTurn();
     }
-    if (typeof input.text === 'string') void this.reply(new Int16Array(0), input.text);
+    if (typeof input.text === 'string') {
+      this.conversation!.remember('user', input.text);
+      void this.reply(new Int16Array(0), input.text);
+    }
   }
 
   private onAudio(audio: Json): void {
@@ -261,6 +363,7 @@ export class EmulatorConnection {
       samples = this.inputResampler.process(samples);
     }
     this.conversation!.logAudio(samples);
+    this.receivedSamples += samples.length;
     for (let i = 0; i < samples.length; ) {
       const take = Math.min(samples.length - i, 320 - this.frameFill);
       this.frame.set(samples.subarray(i, i + take), this.frameFill);
@@ -307,18 +410,27 @@ export class EmulatorConnection {
     const utterance = concatSamples(this.utterance, this.utteranceSamples);
     this.utterance = [];
     this.utteranceSamples = 0;
-    void this.reply(utterance);
+    void this.reply(utterance, undefined, this.hear(utterance, true));
   }
 
   private onClientContent(content: Json): void {
+    for (const turn of content.turns ?? []) {
+      const said = (turn.parts ?? []).map((p: Json) => p.text ?? '').join('');
+      this.conversation!.remember(turn.role === 'model' ? 'model' : 'user', said);
+      // History sent ahead of a turn (a re-seeded session): the scenario goes on where it was.
+      if (content.turnComplete === false && turn.role !== 'model') this.conversation!.scenarioPosition++;
+    }
     const text = (content.turns ?? []).flatMap((t: Json) => t.parts ?? []).map((p: Json) => p.text ?? '').join(' ');
     if (this.responding && this.interruptible) this.bargeIn(); // client content interrupts generation
     if (content.turnComplete !== false) void this.reply(new Int16Array(0), text);
   }
 
   private onToolResponse(response: Json): void {
+    if (this.options.random() < this.options.behaviour.notFoundAfterToolResponseRate) return this.close(1008, 'Requested entity was not found.');
     for (const r of response.functionResponses ?? []) {
-      if (this.pendingTool && r.id === this.pendingTool.id) this.pendingTool.resolve(r.response);
+      if (!this.pendingTool || r.id !== this.pendingTool.id) continue;
+      this.pendingTool.resolve(r.response);
+      this.pendingTool = undefined; // now, not when the reply resumes: input right behind the response is fine
     }
   }
 
@@ -339,59 +451,127 @@ export class EmulatorConnection {
       this.pendingTool = undefined;
     }
     this.send({ serverContent: { interrupted: true } });
-    this.send({ serverContent: { turnComplete: true } });
+    this.send({ serverContent: { turnComplete: true, ...this.interaction('IDLE') } });
+    this.finishAnswer();
     this.options.log('interrupted');
   }
 
-  private async reply(utterance: Int16Array, text?: string): Promise<void> {
+  /** gemini-3.8 sends interactionStatus beside every turnComplete. */
+  private interaction(status: 'IDLE' | 'IN_PROGRESS'): Json {
+    return LIVE_MODELS[this.model]?.liveInteractions ? { interactionStatus: status } : {};
+  }
+
+  /** The user's transcript: whole and finished first (gentle), or in pieces later (harsh). */
+  private planUserTranscript(text: string): void {
+    const { behaviour, random } = this.options;
+    if (!behaviour.realisticTranscripts) {
+      this.send({ serverContent: { inputTranscription: { text, finished: true } } });
+      return;
+    }
+    if (!text || random() < behaviour.emptyTranscriptRate) return;
+    const words = text.split(/(?<= )/);
+    const pieces = Math.min(words.length, 1 + Math.floor(random() * 3));
+    const per = Math.ceil(words.length / pieces);
+    for (let i = 0; i < words.length; i += per) this.userChunks.push(words.slice(i, i + per).join(''));
+  }
+
+  private sendUserChunk(all = false): void {
+    do {
+      const text = this.userChunks.shift();
+      if (text === undefined) return;
+      this.send({ serverContent: { inputTranscription: { text } } });
+    } while (all);
+  }
+
+  private async reply(utterance: Int16Array, text?: string, heard?: HeardUtterance): Promise<void> {
     const conversation = this.conversation!;
-    const generation = ++this.generation;
+    let generation = ++this.generation;
+    this.finishAnswer();
+    this.answering = heard;
     this.responding = true;
+    this.userChunks = [];
     const plan = planReply(this.options.persona, this.options.scenario, conversation.scenarioPosition++, utterance);
     const turn = plan.turn;
     conversation.turns++;
     const userText = text ?? turn.userTranscript ?? `[${(utterance.length / 16000).toFixed(1)} s of speech]`;
-    if (text === undefined) this.send({ serverContent: { inputTranscription: { text: userText, finished: true } } });
+    if (text === undefined) {
+      conversation.remember('user', userText);
+      this.planUserTranscript(userText);
+    }
     if (turn.fail) return this.close(turn.fail.code, turn.fail.reason);
     if (turn.stall || this.options.faults.stall) {
       this.responding = false;
       return;
     }
     if (turn.malformedFrame && !this.closed) this.ws.send(Buffer.from('{"serverContent": ['));
+    if (turn.addressed === false && LIVE_MODELS[this.model]?.proactiveAudio === 'always') {
+      // Proactive audio: the model heard it was not meant for it and says nothing.
+      this.sendUserChunk(true);
+      return this.endTurn(conversation, 0, 'silent');
+    }
+    this.sendUnresumable();
     let toolResult: unknown;
     if (turn.toolCall) {
       const id = `function-call-${randomBytes(6).toString('hex')}`;
+      const declared = (this.setup?.tools ?? []).flatMap((t: Json) => t.functionDeclarations ?? []).find((d: Json) => d.name === turn.toolCall!.name);
+      const blocking = isBlockingCall(this.model, declared?.behavior);
       this.send({ toolCall: { functionCalls: [{ id, name: turn.toolCall.name, args: turn.toolCall.args ?? {} }] } });
-      toolResult = await new Promise<unknown>((resolve) => {
-        const timer = setTimeout(() => resolve({ error: 'no tool response' }), TOOL_TIMEOUT_MS);
+      this.sendUnresumable();
+      const response = new Promise<unknown>((resolve) => {
+        const timer = this.clock.after(TOOL_TIMEOUT_MS, () => resolve({ error: 'no tool response' }));
         this.pendingTool = {
           id,
+          blocking,
+          sentAt: this.clock.now(),
           resolve: (r) => {
-            clearTimeout(timer);
+            timer.cancel();
             resolve(r);
           },
         };
       });
+      if (!blocking) {
+        // Asynchronous call: the turn ends while the interaction stays open; the result is spoken when idle.
+        this.sendUserChunk(true);
+        this.responding = false;
+        this.send({ serverContent: { turnComplete: true, ...this.interaction('IN_PROGRESS') }, usageMetadata: conversation.usage(0) });
+      }
+      if (turn.toolCall.cancelAfterMs !== undefined) {
+        this.later(turn.toolCall.cancelAfterMs, () => {
+          if (this.pendingTool?.id !== id) return;
+          this.send({ toolCallCancellation: { ids: [id] } });
+          this.pendingTool.resolve(CANCELLED);
+          if (!blocking) return;
+          this.responding = false;
+          this.send({ serverContent: { turnComplete: true, ...this.interaction('IDLE') } });
+        });
+      }
+      toolResult = await response;
       this.pendingTool = undefined;
-      if (toolResult === CANCELLED || generation !== this.generation) return;
+      if (toolResult === CANCELLED || this.closed) return;
+      if (!blocking) {
+        while (this.responding && !this.closed) await this.sleep(20); // scheduling WHEN_IDLE
+        generation = ++this.generation;
+        this.responding = true;
+      } else if (generation !== this.generation) return;
     }
     const audio = await plan.audio(toolResult);
     if (generation !== this.generation) return;
-    await this.stream(audio, plan.transcript(toolResult), generation);
+    const said = plan.transcript(toolResult);
+    await this.stream(audio, said, generation);
     if (generation !== this.generation) return;
+    conversation.remember('model', said);
+    this.endTurn(conversation, audio.length, 'complete');
+    if (turn.goAway) this.sendGoAway();
+  }
+
+  private endTurn(conversation: Conversation, responseSamples: number, reply: HeardUtterance['reply']): void {
     this.responding = false;
-    this.send({
-      serverContent: { turnComplete: true },
-      usageMetadata: {
-        promptTokenCount: Math.round((utterance.length / 16000) * 25),
-        responseTokenCount: Math.round((audio.length / OUTPUT_RATE_HZ) * 25),
-        totalTokenCount: Math.round((utterance.length / 16000 + audio.length / OUTPUT_RATE_HZ) * 25),
-      },
-    });
+    this.sendUserChunk(true);
+    this.send({ serverContent: { turnComplete: true, ...this.interaction('IDLE') }, usageMetadata: conversation.usage(responseSamples) });
+    this.finishAnswer(reply);
     if (this.setup?.sessionResumption) {
       this.send({ sessionResumptionUpdate: { newHandle: this.store.issueHandle(conversation), resumable: true } });
     }
-    if (turn.goAway) this.sendGoAway();
   }
 
   /** Sends audio in bursts faster than real time with the transcript interleaved, as the service does. */
@@ -400,18 +580,20 @@ export class EmulatorConnection {
     const chunk = (OUTPUT_RATE_HZ * CHUNK_MS) / 1000;
     const words = transcript ? transcript.split(/(?<= )/) : [];
     const durationMs = (audio.length / OUTPUT_RATE_HZ) * 1000;
-    const started = Date.now();
+    const started = this.clock.now();
     let wordsSent = 0;
     for (let at = 0; at < audio.length; at += chunk) {
       for (;;) {
         if (generation !== this.generation) return;
-        const allowedMs = burstMs + realtimeFactor * (Date.now() - started);
+        const allowedMs = burstMs + realtimeFactor * (this.clock.now() - started);
         if ((at / OUTPUT_RATE_HZ) * 1000 < allowedMs && this.ws.bufferedAmount < 1 << 18) break;
-        await sleep(10);
+        await this.sleep(10);
       }
       const part = audio.subarray(at, at + chunk);
       const data = Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64');
       this.send({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: `audio/pcm;rate=${OUTPUT_RATE_HZ}`, data } }] } } });
+      if (this.answering) this.answering.reply = 'partial';
+      if (at % (chunk * 4) === 0) this.sendUserChunk(); // the user's words trickle in after the reply began
       const due = Math.ceil(((at + chunk) / audio.length) * words.length);
       if (due > wordsSent) {
         this.send({ serverContent: { outputTranscription: { text: words.slice(wordsSent, due).join('') } } });
@@ -421,7 +603,7 @@ export class EmulatorConnection {
     if (wordsSent < words.length) this.send({ serverContent: { outputTranscription: { text: words.slice(wordsSent).join('') } } });
     this.send({ serverContent: { generationComplete: true } });
     // The model assumes the client plays in real time: turnComplete comes when playback would end.
-    const remaining = durationMs - (Date.now() - started);
-    if (remaining > 0) await sleep(remaining);
+    const remaining = durationMs - (this.clock.now() - started);
+    if (remaining > 0) await this.sleep(remaining);
   }
 }

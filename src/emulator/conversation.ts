@@ -7,6 +7,21 @@ import { concatSamples } from '../audio/sampleFormat.js';
 
 /** Received audio kept per conversation, for tests: the last 60 s at 16 kHz (1.9 MB). */
 const MAX_AUDIO_LOG_SAMPLES = 16000 * 60;
+const MAX_HISTORY_TURNS = 200;
+/**
+ * Tokens per second of audio: Google's audio-understanding docs bill 32 tokens a second, and the
+ * Live API bills input audio by duration, silence included (discuss thread 92653: 25–32). Output
+ * audio at the same rate is a guess.
+ */
+export const AUDIO_TOKENS_PER_S = 32;
+
+export interface UsageMetadata {
+  promptTokenCount: number;
+  responseTokenCount: number;
+  totalTokenCount: number;
+  promptTokensDetails: { modality: string; tokenCount: number }[];
+  responseTokensDetails: { modality: string; tokenCount: number }[];
+}
 
 export class Conversation {
   readonly id: string;
@@ -21,12 +36,52 @@ export class Conversation {
   private audioSamples = 0;
   /** Samples that fell out of the log (it keeps the newest). */
   audioDropped = 0;
+  /** What the model knows: user and model turns as text (clientContent, transcripts), the newest 200. */
+  readonly history: { role: 'user' | 'model'; text: string }[] = [];
+  /** The last connection serving it was ended by the connection lifetime (its resume may be refused). */
+  endedByLifetime = false;
+  /** Tokens already in the context (each turn bills it again). */
+  private contextTokens = 0;
+  private newAudioSamples = 0;
+  private newTextChars = 0;
 
   constructor() {
     this.id = randomBytes(6).toString('hex');
   }
 
+  remember(role: 'user' | 'model', text: string): void {
+    if (!text) return;
+    this.newTextChars += role === 'user' ? text.length : 0;
+    this.history.push({ role, text });
+    if (this.history.length > MAX_HISTORY_TURNS) this.history.shift();
+  }
+
+  /**
+   * usageMetadata for a turn that produced `responseSamples` of 24 kHz audio: every second of
+   * input audio since the last turn (silence too) plus the whole context so far is billed.
+   */
+  usage(responseSamples: number): UsageMetadata {
+    const audio = Math.round((this.newAudioSamples / 16000) * AUDIO_TOKENS_PER_S);
+    const text = Math.ceil(this.newTextChars / 4);
+    const response = Math.round((responseSamples / 24000) * AUDIO_TOKENS_PER_S);
+    const prompt = this.contextTokens + audio + text;
+    this.contextTokens = prompt + response;
+    this.newAudioSamples = 0;
+    this.newTextChars = 0;
+    return {
+      promptTokenCount: prompt,
+      responseTokenCount: response,
+      totalTokenCount: prompt + response,
+      promptTokensDetails: [
+        { modality: 'AUDIO', tokenCount: prompt - text },
+        { modality: 'TEXT', tokenCount: text },
+      ],
+      responseTokensDetails: [{ modality: 'AUDIO', tokenCount: response }],
+    };
+  }
+
   logAudio(samples: Int16Array): void {
+    this.newAudioSamples += samples.length;
     this.audio.push(samples);
     this.audioSamples += samples.length;
     while (this.audioSamples > MAX_AUDIO_LOG_SAMPLES) {

@@ -19,8 +19,11 @@ export interface ScenarioTurn {
   durationMs?: number;
   /** Sent back as the input transcription of the user's turn. */
   userTranscript?: string;
-  /** Call this tool first and wait for its response; `{result}` in `say` becomes the response JSON. */
-  toolCall?: { name: string; args?: Record<string, unknown> };
+  /**
+   * Call this tool first and wait for its response; `{result}` in `say` becomes the response
+   * JSON. `cancelAfterMs`: the server cancels the call itself after that long.
+   */
+  toolCall?: { name: string; args?: Record<string, unknown>; cancelAfterMs?: number };
   /** Send goAway right after this turn. */
   goAway?: boolean;
   /** Close the connection with this code and reason instead of replying. */
@@ -29,6 +32,11 @@ export interface ScenarioTurn {
   stall?: boolean;
   /** Send a frame that is not JSON before the reply. */
   malformedFrame?: boolean;
+  /**
+   * false: the utterance was not meant for the assistant; a proactive model (gemini-3.8) stays
+   * silent (turnComplete without audio), other models answer anyway.
+   */
+  addressed?: boolean;
 }
 
 export interface Scenario {
@@ -63,7 +71,7 @@ export function validateScenario(data: unknown, where = 'scenario'): Scenario {
   turns.forEach((t, i) => {
     const at = `turns[${i}]`;
     if (typeof t !== 'object' || t === null) fail(at, 'must be an object');
-    const known = ['say', 'audio', 'durationMs', 'userTranscript', 'toolCall', 'goAway', 'fail', 'stall', 'malformedFrame'];
+    const known = ['say', 'audio', 'durationMs', 'userTranscript', 'toolCall', 'goAway', 'fail', 'stall', 'malformedFrame', 'addressed'];
     for (const key of Object.keys(t)) if (!known.includes(key)) fail(`${at}.${key}`, `is not a scenario field (known: ${known.join(', ')})`);
     if (t.say !== undefined && typeof t.say !== 'string') fail(`${at}.say`, 'must be a string');
     if (t.audio !== undefined && !['tone', 'speech', 'echo', 'silence'].includes(t.audio)) fail(`${at}.audio`, 'must be tone, speech, echo or silence');

@@ -8,8 +8,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { realClock, type Clock } from '../clock.js';
 import { LIVE_MODELS } from '../live/models.js';
-import { EmulatorConnection, type EmulatorFaults, type TokenConstraints } from './connection.js';
+import { HARSH, seededRandom, type EmulatorBehaviour } from './behaviour.js';
+import { EmulatorConnection, type EmulatorFaults, type HeardUtterance, type TokenConstraints } from './connection.js';
 import { ConversationStore, type Conversation } from './conversation.js';
 import type { PersonaName, Scenario } from './personas.js';
 
@@ -27,8 +29,14 @@ export interface EmulatorOptions {
   models?: string[];
   /** How long a connection lives before the server ends it (after a goAway). Default 10 min. */
   connectionLifetimeMs?: number;
-  /** How long before the end goAway is sent. Default 10 s. */
+  /** How long before the end goAway is sent. Default 50 s (sokuji#179). */
   goAwayLeadMs?: number;
+  /** The service's rough edges, all on by default (behaviour.ts); `gentle()` switches them off. */
+  behaviour?: Partial<EmulatorBehaviour>;
+  /** Time for lifetimes, pacing and handles; a faster clock runs the whole world faster (bench). */
+  clock?: Clock;
+  /** Called with each user utterance once its fate is known (which connection heard it, whether it was answered). */
+  onHeard?: (utterance: HeardUtterance) => void;
   realtimeFactor?: number;
   burstMs?: number;
   /** How long a resumption handle stays valid. Default 2 h. */
@@ -73,15 +81,24 @@ function tokenConstraints(token: EphemeralToken): TokenConstraints {
 
 export class LiveEmulator {
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, autoPong: false }); // connections answer pings (unless frozen)
   readonly store: ConversationStore;
   private readonly tokens = new Map<string, EphemeralToken>();
   private upgradesToReject: number;
   private readonly connections = new Set<EmulatorConnection>();
   private readonly log: (line: string) => void;
+  private readonly behaviour: EmulatorBehaviour;
+  private readonly random: () => number;
+  private readonly clock: Clock;
+  private connectionCount = 0;
+  /** The last 200 utterances heard, oldest first (see HeardUtterance). */
+  readonly heard: HeardUtterance[] = [];
 
   constructor(private readonly options: EmulatorOptions = {}) {
-    this.store = new ConversationStore(options.handleTtlMs ?? 2 * 3600_000);
+    this.behaviour = { ...HARSH, ...options.behaviour };
+    this.random = seededRandom(this.behaviour.seed);
+    this.clock = options.clock ?? realClock;
+    this.store = new ConversationStore(options.handleTtlMs ?? 2 * 3600_000, () => this.clock.now());
     this.upgradesToReject = options.rejectUpgrades ?? 0;
     this.log = options.log ?? (() => undefined);
     this.http = createServer((req, res) => this.onHttp(req, res));
@@ -195,11 +212,20 @@ export class LiveEmulator {
         return;
       }
       const connection = new EmulatorConnection(ws, this.store, {
+        id: ++this.connectionCount,
+        behaviour: this.behaviour,
+        random: this.random,
+        clock: this.clock,
+        onHeard: (u) => {
+          this.heard.push(u);
+          if (this.heard.length > 200) this.heard.shift();
+          this.options.onHeard?.(u);
+        },
         persona: this.options.persona ?? 'echo',
         scenario: this.options.scenario,
         models: this.options.models ?? Object.keys(LIVE_MODELS),
         connectionLifetimeMs: this.options.connectionLifetimeMs ?? 600_000,
-        goAwayLeadMs: this.options.goAwayLeadMs ?? 10_000,
+        goAwayLeadMs: this.options.goAwayLeadMs ?? 50_000,
         realtimeFactor: this.options.realtimeFactor ?? 4,
         burstMs: this.options.burstMs ?? 300,
         faults: this.options.faults ?? {},

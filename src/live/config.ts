@@ -56,8 +56,20 @@ export interface LiveConfig {
   connectTimeoutMs: number;
   /** Reconnect if the model says nothing this long after the user's turn ended. */
   stallTimeoutMs: number;
-  /** Microphone audio kept while reconnecting, in milliseconds (oldest dropped beyond). */
+  /**
+   * Microphone audio held while it cannot be sent (reconnecting, a switch-over, a BLOCKING tool
+   * call pending), in milliseconds; beyond it the oldest is dropped and counted (micDroppedMs).
+   */
   micBufferMs: number;
+  /** WebSocket ping this often; a connection that answers nothing for two periods is frozen and replaced. 0: off. */
+  keepaliveIntervalMs: number;
+  /** This many mid-session 1007/1008 closes within `rejectedCloseWindowMs` end the session with an error. */
+  rejectedCloseLimit: number;
+  rejectedCloseWindowMs: number;
+  /** A goAway switch-over waits for a pause at most until this long before the deadline. */
+  switchMarginMs: number;
+  /** Turns of text kept to re-seed a new session when the old one cannot be resumed. */
+  historyTurns: number;
   reconnectInitialDelayMs: number;
   reconnectMaxDelayMs: number;
   /** Wait after a quota error before trying again. */
@@ -76,7 +88,12 @@ export const LIVE_DEFAULTS: Omit<LiveConfig, 'apiKey'> = {
   compression: {},
   connectTimeoutMs: 10_000,
   stallTimeoutMs: 15_000,
-  micBufferMs: 5_000,
+  micBufferMs: 10_000,
+  keepaliveIntervalMs: 5_000,
+  rejectedCloseLimit: 5,
+  rejectedCloseWindowMs: 600_000,
+  switchMarginMs: 5_000,
+  historyTurns: 40,
   reconnectInitialDelayMs: 250,
   reconnectMaxDelayMs: 15_000,
   quotaRetryDelayMs: 30_000,
@@ -126,6 +143,11 @@ const CHECKS: Record<string, Check> = {
   connectTimeoutMs: num(100, 120_000, true),
   stallTimeoutMs: num(100, 600_000, true),
   micBufferMs: num(0, 60_000, true),
+  keepaliveIntervalMs: num(0, 600_000, true),
+  rejectedCloseLimit: num(1, 1000, true),
+  rejectedCloseWindowMs: num(1000, 86_400_000, true),
+  switchMarginMs: num(0, 60_000, true),
+  historyTurns: num(0, 1000, true),
   reconnectInitialDelayMs: num(1, 60_000, true),
   reconnectMaxDelayMs: num(1, 600_000, true),
   quotaRetryDelayMs: num(1, 3_600_000, true),

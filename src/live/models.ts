@@ -8,11 +8,16 @@ export interface LiveModelTraits {
   affectiveDialog: boolean;
   /** Proactive audio can be switched (true), is always on ('always') or is unavailable (false). */
   proactiveAudio: boolean | 'always';
+  /**
+   * Function declarations without `behavior` are NON_BLOCKING (gemini-3.8: asynchronous by
+   * default, BLOCKING opt-in), and `turnComplete` comes with `interactionStatus`.
+   */
+  liveInteractions?: boolean;
 }
 
 export const LIVE_MODELS: Readonly<Record<string, LiveModelTraits>> = {
-  'gemini-3.8-live': { affectiveDialog: false, proactiveAudio: 'always' },
-  'gemini-3.8-live-extended-thinking': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: 'always' },
+  'gemini-3.8-live': { affectiveDialog: false, proactiveAudio: 'always', liveInteractions: true },
+  'gemini-3.8-live-extended-thinking': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: 'always', liveInteractions: true },
   'gemini-3.1-flash-live-preview': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: false },
   'gemini-2.5-flash-native-audio-preview-09-2025': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
   'gemini-2.5-flash-native-audio-preview-12-2025': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
@@ -31,4 +36,11 @@ export function modelConfigProblem(
   if (setup.proactiveAudio === true && traits.proactiveAudio === false) return { field: 'proactiveAudio', problem: `is not supported by ${model}` };
   if (setup.thinking && traits.thinkingLevel === undefined) return { field: 'thinking', problem: `is not taken by ${model}` };
   return undefined;
+}
+
+/** Whether the model waits for this function's response before it goes on (Behavior BLOCKING). */
+export function isBlockingCall(model: string, behavior: string | undefined): boolean {
+  if (behavior === 'NON_BLOCKING') return false;
+  if (behavior === 'BLOCKING') return true;
+  return !LIVE_MODELS[model]?.liveInteractions;
 }

@@ -1,30 +1,54 @@
 /**
- * One conversation with Gemini Live through the real @google/genai SDK, kept alive across the
- * service's connection limits: resumption handles, a switch-over before goAway's deadline, a
- * reconnect with backoff after an unexpected close, and microphone audio buffered (bounded)
- * and replayed in order whenever no connection is ready. Errors that retrying cannot fix (a
- * rejected key, an unknown model, a bad setup) end the session with one clear error.
+ * One conversation with Gemini Live through the real @google/genai SDK, kept going across
+ * everything the service does to a connection (docs/live-api-notes.md):
+ * - goAway: switch to a new connection at a pause in the user's speech, after any reply, or at
+ *   the deadline with the in-flight utterance replayed from its start (pipecat#4403);
+ * - closes: reconnect, resuming with the newest handle, or in a new session re-seeded with the
+ *   conversation's text when the handle is missing or refused (pipecat#4355); 1007/1008 only end
+ *   the session when they answer the setup, or come too often (failures.ts);
+ * - a BLOCKING tool call: the mic is held until the response is sent (adk-python#4679);
+ * - a frozen socket (ping unanswered) or a model that never answers: replaced.
+ * Microphone audio that cannot be sent is held (bounded) and sent in order; what is dropped is
+ * counted in micDroppedMs.
  */
 import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import { EspLiveError } from '../errors.js';
 import { TypedEmitter } from '../typedEmitter.js';
 import { toConnectConfig, type LiveConfig } from './config.js';
+import { classifyFailure, CloseCap, type Failure } from './failures.js';
+import { HeldInput, MicHistory, MIC_RATE_HZ, samplesToMs, type Held } from './micBuffer.js';
+import { isBlockingCall } from './models.js';
 import { GuardedSocketFactory } from './socket.js';
+import { SpeechDetector } from './speechDetector.js';
 import { ToolRegistry, type ToolCall } from './tools.js';
+import { ConversationHistory, UserTurnText, type HistoryTurn } from './transcripts.js';
 
-export const MIC_RATE_HZ = 16000;
+export { classifyFailure } from './failures.js';
+export { MIC_RATE_HZ } from './micBuffer.js';
+
 const MIC_MIME = `audio/pcm;rate=${MIC_RATE_HZ}`;
-/** Switch over this long before goAway's deadline (at most a quarter of the time left) even if a reply is still going. */
-const SWITCH_MARGIN_MS = 1500;
-const MAX_PENDING_CONTROL = 16;
+/** A replayed utterance starts this long before the detector heard speech begin. */
+const REPLAY_PRE_ROLL_MS = 500;
+/** Spoken audio kept for replays. */
+const MIC_HISTORY_MS = 20_000;
+/** The mic stream counts as stopped (audioStreamEnd) after this long without audio. */
+const MIC_IDLE_MS = 1000;
+/** Failed connection attempts in a row before the user is told Gemini is unreachable. */
+const UNREACHABLE_AFTER_ATTEMPTS = 2;
 
 export type LiveState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
 
 export interface LiveSessionEvents extends Record<string, unknown[]> {
   /** Model audio (s16 mono) at `rateHz` (24 kHz). */
   audio: [samples: Int16Array, rateHz: number];
-  inputTranscript: [text: string, finished: boolean];
+  /** The user's words for one turn, once (see transcripts.ts). */
+  userTranscript: [text: string];
+  /** Words of the user's last turn that arrived after it was given out. */
+  userTranscriptLate: [more: string, whole: string];
+  /** The user stopped speaking (the host's own detector, push-to-talk release, or `finished`): a reply is due. */
+  userTurnEnded: [];
   outputTranscript: [text: string, finished: boolean];
   generationComplete: [];
   turnComplete: [];
@@ -35,6 +59,10 @@ export interface LiveSessionEvents extends Record<string, unknown[]> {
   state: [state: LiveState];
   /** The server will end this connection in `timeLeftMs`; the session switches over by itself. */
   goAway: [timeLeftMs: number];
+  /** Connection attempts keep failing: the session keeps trying, the user should know. */
+  unreachable: [error: EspLiveError];
+  /** Something worth a log line that is not an error (e.g. "reached again"). */
+  notice: [message: string];
   /** Something went wrong; `error.retryable` says whether the session carries on by itself. */
   error: [error: EspLiveError];
 }
@@ -42,11 +70,22 @@ export interface LiveSessionEvents extends Record<string, unknown[]> {
 export interface LiveSessionStats {
   connections: number;
   reconnects: number;
+  /** Reconnects by cause: goAway, the close code, stall, frozen, timeout. */
+  reconnectsByCause: Record<string, number>;
   goAwaySwitches: number;
+  /** Switch-overs that found no pause and replayed an utterance. */
+  forcedSwitches: number;
   resumed: number;
+  handlesRefused: number;
+  reseeds: number;
   malformedFrames: number;
   stalls: number;
+  /** Turns the model ended without saying anything (gemini-3.8 chose to stay silent). */
+  silentTurns: number;
   micDroppedMs: number;
+  /** Mic audio held while it could not be sent, then sent. */
+  micHeldMs: number;
+  /** Mic audio sent again (an in-flight utterance after a lost connection). */
   micReplayedMs: number;
 }
 
@@ -55,68 +94,103 @@ export interface LiveSessionOptions {
   tools?: ToolRegistry;
   /** Builds the SDK client (tests and the emulator point it elsewhere through config.baseUrl). */
   createClient?: (config: LiveConfig) => GoogleGenAI;
-}
-
-/** Mic audio or a control message waiting for a connection. */
-type Pending = { audio: Buffer; send?: undefined } | { send: () => void; audio?: undefined };
-
-type Failure = { kind: 'fatal' | 'quota' | 'transient' | 'handle'; error: EspLiveError };
-
-/** Sorts a close code or failed upgrade into what to do about it (docs/live-api-notes.md §5). */
-export function classifyFailure(code: number | undefined, reason: string, model: string): Failure {
-  const status = /Unexpected server response: (\d+)/.exec(reason)?.[1];
-  const fatal = (errorCode: string, message: string): Failure => ({ kind: 'fatal', error: new EspLiveError(errorCode, message) });
-  if (status === '401' || status === '403' || /API key not valid|unregistered callers/i.test(reason)) {
-    return fatal('LIVE_AUTH', 'GEMINI_API_KEY was rejected by the Live API. Check the key (or the ephemeral token) and try again.');
-  }
-  if (status === '429' || /quota/i.test(reason)) {
-    return { kind: 'quota', error: new EspLiveError('LIVE_QUOTA', `Live API quota exceeded (${reason || 'HTTP 429'}); retrying slowly. Check your plan, or close other Live sessions.`, { retryable: true }) };
-  }
-  if (status === '404') return fatal('LIVE_ENDPOINT', `no Live API at this address (HTTP 404). Check the base URL.`);
-  if (status === '400') return fatal('LIVE_REJECTED', `the Live API refused the connection (HTTP 400): ${reason}`);
-  if (/resumption handle/i.test(reason)) {
-    return { kind: 'handle', error: new EspLiveError('LIVE_CONTEXT_LOST', `the Live API no longer has this conversation (${reason}); starting a new one.`, { retryable: true }) };
-  }
-  if (code === 1008 && /not found|not supported/i.test(reason)) {
-    return fatal('LIVE_MODEL', `model ${model} is not available for Live (${reason}). Pick another model.`);
-  }
-  if (code === 1007 || code === 1008) return fatal('LIVE_REJECTED', `the Live API rejected the session setup (${code}: ${reason || 'no reason given'}). Check the Live settings.`);
-  return { kind: 'transient', error: new EspLiveError('LIVE_DISCONNECTED', `the Live connection closed (${code ?? 'no code'}${reason ? `: ${reason}` : ''}); reconnecting.`, { retryable: true }) };
+  /** Time for every timer of the session (tests drive it). */
+  clock?: Clock;
 }
 
 export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   readonly config: LiveConfig;
   readonly tools: ToolRegistry;
-  readonly stats: LiveSessionStats = { connections: 0, reconnects: 0, goAwaySwitches: 0, resumed: 0, malformedFrames: 0, stalls: 0, micDroppedMs: 0, micReplayedMs: 0 };
+  readonly stats: LiveSessionStats = {
+    connections: 0,
+    reconnects: 0,
+    reconnectsByCause: {},
+    goAwaySwitches: 0,
+    forcedSwitches: 0,
+    resumed: 0,
+    handlesRefused: 0,
+    reseeds: 0,
+    malformedFrames: 0,
+    stalls: 0,
+    silentTurns: 0,
+    micDroppedMs: 0,
+    micHeldMs: 0,
+    micReplayedMs: 0,
+  };
   state: LiveState = 'idle';
   /** The newest handle the server marked resumable. */
   resumptionHandle: string | undefined;
 
   private readonly createClient: (config: LiveConfig) => GoogleGenAI;
+  private readonly clock: Clock;
   private session: Session | undefined;
+  private socket: WebSocket | undefined;
   /** Increments per connection attempt; events of older connections are ignored. */
   private attempt = 0;
   private retries = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private stallTimer: NodeJS.Timeout | undefined;
-  private switchTimer: NodeJS.Timeout | undefined;
+  private connecting = false;
+  /** A routine switch-over is under way: the board is not told (no CONNECTING). */
+  private switching = false;
+  private reconnectTimer: Timer | undefined;
+  private stallTimer: Timer | undefined;
+  private switchTimer: Timer | undefined;
+  private keepaliveTimer: Timer | undefined;
+  private micIdleTimer: Timer | undefined;
   private switchPending = false;
-  /** True from the end of a user turn (or a reply's first message) until turnComplete, and while tools run. */
-  private turnActive = false;
-  /** What waits for the next connection, in order. */
-  private readonly pending: Pending[] = [];
-  private pendingMicBytes = 0;
-  private pendingControl = 0;
+  /** The newest handle covers the conversation so far (nothing happened since it came). */
+  private handleCurrent = false;
+  /** The next connection starts a new session: send the conversation's text first (and say why). */
+  private reseed: 'refused' | 'missing' | undefined;
+  private heardSincePing = true;
+  private streamEnded = true;
+
+  // The conversation, turn by turn
+  private readonly detector: SpeechDetector;
+  private readonly micHistory = new MicHistory((MIC_HISTORY_MS / 1000) * MIC_RATE_HZ);
+  private readonly held: HeldInput;
+  /** Where the newest utterance the model has not answered yet begins (mic sample index). */
+  private unanswered: number | undefined;
+  /** The user's turn ended and no reply has begun. */
+  private awaitingReply = false;
+  /** Model output of the current turn has begun and turnComplete has not come. */
+  private replying = false;
+  private replyHadAudio = false;
+  /** gemini-3.8 said IN_PROGRESS: more output may follow. */
+  private interactionOpen = false;
+  private readonly blockingCalls = new Set<string>();
   private readonly runningTools = new Map<string, AbortController>();
+  private readonly history: ConversationHistory;
+  private readonly userText: UserTurnText;
+  private lastUserTurn: HistoryTurn | undefined;
+  private modelText = '';
+
+  private readonly cap: CloseCap;
+  /** Connection attempts failing in a row, and the error codes already reported for them. */
+  private outage: { since: number; attempts: number; reported: Set<string> } | undefined;
   private started: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(options: LiveSessionOptions) {
     super();
     this.config = options.config;
     this.tools = options.tools ?? new ToolRegistry();
+    this.clock = options.clock ?? realClock;
     this.createClient =
       options.createClient ??
       ((c) => new GoogleGenAI({ apiKey: c.apiKey, httpOptions: { apiVersion: c.apiVersion, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}) } }));
+    this.detector = new SpeechDetector(this.config.vad.silenceDurationMs ?? 500);
+    this.held = new HeldInput((this.config.micBufferMs / 1000) * MIC_RATE_HZ);
+    this.history = new ConversationHistory(this.config.historyTurns);
+    this.cap = new CloseCap(this.config.rejectedCloseLimit, this.config.rejectedCloseWindowMs);
+    this.userText = new UserTurnText({
+      turn: (text) => {
+        this.lastUserTurn = this.history.add('user', text);
+        this.emit('userTranscript', text);
+      },
+      late: (more, whole) => {
+        if (this.lastUserTurn) this.history.extend(this.lastUserTurn, more);
+        this.emit('userTranscriptLate', more, whole);
+      },
+    });
   }
 
   /** Connects; resolves once the first connection is ready, rejects on an error retrying cannot fix. */
@@ -128,92 +202,127 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     });
   }
 
+  /** A connection is open and nothing holds input back. */
   get isOpen(): boolean {
-    return this.state === 'open' && !this.switchPending;
+    return this.state === 'open' && this.session !== undefined && !this.connecting && !this.switching;
+  }
+
+  private get ended(): boolean {
+    return this.state === 'closed' || this.state === 'failed';
   }
 
   // ------------------------------------------------------------------------------------------
   // Sending
 
-  /** Microphone audio, 16 kHz s16 mono. Kept (bounded) while no connection is ready. */
+  /** Microphone audio, 16 kHz s16 mono. Held (bounded) while it cannot be sent. */
   sendAudio(samples: Int16Array): void {
-    if (this.state === 'closed' || this.state === 'failed') return;
-    const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    if (this.isOpen && this.pending.length === 0) {
-      this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
-      return;
-    }
-    this.keep({ audio: Buffer.from(bytes) });
+    if (this.ended) return;
+    const copy = samples.slice(); // the caller may reuse its buffer; history and hold keep this one
+    this.micHistory.push(copy);
+    for (const event of this.detector.push(copy)) this.onSpeech(event.type, event.atSample);
+    this.streamEnded = false;
+    this.micIdleTimer?.cancel();
+    this.micIdleTimer = this.clock.after(MIC_IDLE_MS, () => this.onMicIdle());
+    if (this.canSend() && this.held.length === 0) this.sendMic(copy);
+    else this.hold({ audio: copy });
+    if (this.switchPending) this.maybeSwitch();
   }
 
   /** Push-to-talk (automatic VAD off): the user started or stopped talking. */
   activityStart(): void {
-    this.sendOrKeep(() => this.session!.sendRealtimeInput({ activityStart: {} }));
+    this.userText.userSpoke();
+    this.sendOrHold(() => this.session!.sendRealtimeInput({ activityStart: {} }));
   }
 
   activityEnd(): void {
-    this.sendOrKeep(() => {
-      this.session!.sendRealtimeInput({ activityEnd: {} });
-      this.armStallWatchdog();
-    });
+    this.sendOrHold(() => this.session!.sendRealtimeInput({ activityEnd: {} }));
+    this.userTurnEnded();
   }
 
-  /** The microphone paused for a while (automatic VAD): lets the server flush cached audio. */
+  /** The microphone stopped (a board left or went quiet): lets the server flush cached audio. */
   audioStreamEnd(): void {
-    this.sendOrKeep(() => {
-      this.session!.sendRealtimeInput({ audioStreamEnd: true });
-      this.armStallWatchdog();
-    });
+    if (this.streamEnded) return;
+    this.streamEnded = true;
+    const end = this.detector.end();
+    if (end) this.onSpeech('end', end.atSample);
+    if (this.config.vad.automatic) this.sendOrHold(() => this.session!.sendRealtimeInput({ audioStreamEnd: true }));
   }
 
   sendText(text: string): void {
-    this.sendOrKeep(() => {
-      this.session!.sendClientContent({ turns: text, turnComplete: true });
-      this.armStallWatchdog();
-    });
+    this.history.add('user', text);
+    this.sendOrHold(() => this.session!.sendClientContent({ turns: text, turnComplete: true }));
+    this.userTurnEnded();
   }
 
   sendToolResponse(responses: { id: string; name: string; response: Record<string, unknown> }[]): void {
-    this.sendOrKeep(() => this.session!.sendToolResponse({ functionResponses: responses }));
-  }
-
-  /** Sends now, or keeps it, in order with the mic audio, for the next connection. */
-  private sendOrKeep(send: () => void): void {
-    if (this.isOpen && this.session && this.pending.length === 0) return send();
-    if (this.state === 'closed' || this.state === 'failed') return;
-    this.keep({ send });
-  }
-
-  /** Keeps audio (bounded in ms, oldest dropped first) and control messages (at most 16) in order. */
-  private keep(item: Pending): void {
-    this.pending.push(item);
-    if (item.audio) this.pendingMicBytes += item.audio.length;
-    else if (++this.pendingControl > MAX_PENDING_CONTROL) this.dropOldest((p) => p.send !== undefined);
-    const limit = (this.config.micBufferMs / 1000) * MIC_RATE_HZ * 2;
-    while (this.pendingMicBytes > limit) this.dropOldest((p) => p.audio !== undefined);
-  }
-
-  private dropOldest(which: (p: Pending) => boolean): void {
-    const i = this.pending.findIndex(which);
-    if (i < 0) return;
-    const [dropped] = this.pending.splice(i, 1);
-    if (dropped.audio) {
-      this.pendingMicBytes -= dropped.audio.length;
-      this.stats.micDroppedMs += (dropped.audio.length / 2 / MIC_RATE_HZ) * 1000;
-    } else this.pendingControl--;
+    const send = () => this.session!.sendToolResponse({ functionResponses: responses });
+    // The response goes ahead of the mic audio it held back.
+    if (this.state === 'open' && this.session && !this.connecting && this.socketOpen()) send();
+    else this.hold({ send });
+    let released = false;
+    for (const r of responses) released = this.blockingCalls.delete(r.id) || released;
+    if (released && this.blockingCalls.size === 0) {
+      this.userTurnEnded(); // the model goes on now
+      this.flushHeld();
+    }
   }
 
   updateInstructions(systemInstruction: string): void {
     this.config.systemInstruction = systemInstruction; // also used by the next reconnect
-    this.sendOrKeep(() => this.session!.sendContextUpdate({ systemInstruction }));
+    this.sendOrHold(() => this.session!.sendContextUpdate({ systemInstruction }));
+  }
+
+  private canSend(): boolean {
+    return this.isOpen && this.blockingCalls.size === 0 && this.socketOpen();
+  }
+
+  /** What the SDK sends into a socket that is not OPEN is silently lost (docs/live-api-notes.md §2). */
+  private socketOpen(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  private sendMic(samples: Int16Array): void {
+    const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+    this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
+  }
+
+  private sendOrHold(send: () => void): void {
+    if (this.ended) return;
+    if (this.canSend() && this.held.length === 0) send();
+    else this.hold({ send });
+  }
+
+  private hold(item: Held): void {
+    this.held.push(item);
+    this.countDropped();
+  }
+
+  private countDropped(): void {
+    const dropped = this.held.takeDropped();
+    if (!dropped) return;
+    const first = this.stats.micDroppedMs === 0;
+    this.stats.micDroppedMs += samplesToMs(dropped);
+    if (first || this.outage === undefined) {
+      this.report(new EspLiveError('LIVE_MIC_DROPPED', `dropped microphone audio that could not be sent (more than live.micBufferMs = ${this.config.micBufferMs} ms held); ${Math.round(this.stats.micDroppedMs)} ms lost so far.`, { retryable: true }));
+    }
+  }
+
+  /** Sends what was held, in order, while nothing holds it back. */
+  private flushHeld(): void {
+    while (this.held.length && this.canSend()) {
+      const item = this.held.shift()!;
+      if (item.send) item.send();
+      else {
+        this.stats.micHeldMs += samplesToMs(item.audio.length);
+        this.sendMic(item.audio);
+      }
+    }
   }
 
   close(): void {
     if (this.state === 'closed') return;
     this.setState('closed');
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.stallTimer);
-    clearTimeout(this.switchTimer);
+    for (const t of [this.reconnectTimer, this.stallTimer, this.switchTimer, this.keepaliveTimer, this.micIdleTimer]) t?.cancel();
     for (const c of this.runningTools.values()) c.abort();
     this.runningTools.clear();
     this.attempt++;
@@ -221,6 +330,52 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.session = undefined;
     this.started?.reject(new EspLiveError('LIVE_CLOSED', 'the Live session was closed before it connected'));
     this.started = undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The user's turns, as the host hears them
+
+  private onSpeech(type: 'start' | 'end', atSample: number): void {
+    if (type === 'start') {
+      this.userText.userSpoke();
+      if (this.unanswered === undefined) this.unanswered = Math.max(0, atSample - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ);
+    } else if (this.config.vad.automatic) {
+      this.userTurnEnded();
+    }
+  }
+
+  private onMicIdle(): void {
+    if (this.state === 'open') this.audioStreamEnd();
+  }
+
+  /** The user's turn is over: show THINKING, and expect a reply within stallTimeoutMs. */
+  private userTurnEnded(): void {
+    this.handleCurrent = false;
+    this.emit('userTurnEnded');
+    this.armStallWatchdog();
+  }
+
+  /** The model answered (or chose silence): the utterance need not be replayed any more. */
+  private answered(): void {
+    this.awaitingReply = false;
+    this.stallTimer?.cancel();
+    if (!this.detector.speaking) this.unanswered = undefined;
+  }
+
+  private armStallWatchdog(): void {
+    this.awaitingReply = true;
+    this.stallTimer?.cancel();
+    const attempt = this.attempt;
+    this.stallTimer = this.clock.after(this.config.stallTimeoutMs, () => {
+      // A new connection re-arms it when it opens; a running tool or an open interaction is not a stall.
+      if (attempt !== this.attempt || this.state !== 'open' || this.runningTools.size || this.blockingCalls.size || this.interactionOpen || !this.awaitingReply) return;
+      this.stats.stalls++;
+      // The socket is open but the model is silent: a fresh connection (resuming) usually helps.
+      this.dropConnection({
+        kind: 'transient',
+        error: new EspLiveError('LIVE_STALLED', `the model did not answer within ${this.config.stallTimeoutMs} ms; reconnecting and saying it again.`, { retryable: true }),
+      }, 'stall');
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -234,17 +389,21 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
 
   private async connect(): Promise<void> {
     const attempt = ++this.attempt;
-    this.setState(this.stats.connections === 0 ? 'connecting' : 'reconnecting');
+    this.connecting = true;
+    if (!this.switching) this.setState(this.stats.connections === 0 ? 'connecting' : 'reconnecting');
     const ai = this.createClient(this.config);
     let socket: WebSocket | undefined;
     let closeInfo: { code: number; reason: string } | undefined;
     // The SDK's own extension point; see socket.ts for why it is replaced.
     (ai.live as unknown as { webSocketFactory: GuardedSocketFactory }).webSocketFactory = new GuardedSocketFactory({
-      onSocket: (s) => (socket = s),
+      onSocket: (s) => {
+        socket = s;
+        s.on('pong', () => (this.heardSincePing = true));
+      },
       onMalformed: (sample) => this.onMalformed(attempt, sample),
     });
     const handle = this.config.resumption ? this.resumptionHandle : undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     try {
       const connecting = ai.live.connect({
         model: this.config.model,
@@ -259,50 +418,91 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
         },
       });
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), this.config.connectTimeoutMs);
+        timer = this.clock.after(this.config.connectTimeoutMs, () => reject(new Error('timeout')));
       });
       const session = await Promise.race([connecting, timeout]);
-      clearTimeout(timer);
+      timer?.cancel();
       if (attempt !== this.attempt) {
         session.close();
         return;
       }
       this.session = session;
-      this.stats.connections++;
-      if (handle) this.stats.resumed++;
-      this.retries = 0;
-      this.switchPending = false;
-      this.setState('open');
-      this.replayMic();
-      this.started?.resolve();
-      this.started = undefined;
+      this.socket = socket;
+      this.onOpen(Boolean(handle));
     } catch (error) {
-      clearTimeout(timer);
+      timer?.cancel();
       if (attempt !== this.attempt) return;
+      this.connecting = false;
       const message = (error as Error).message;
       if (message === 'timeout') {
         socket?.terminate();
-        this.fail(attempt, { kind: 'transient', error: new EspLiveError('LIVE_CONNECT_TIMEOUT', `the Live API did not finish setup within ${this.config.connectTimeoutMs} ms; retrying.`, { retryable: true }) });
+        this.fail(attempt, { kind: 'transient', error: new EspLiveError('LIVE_CONNECT_TIMEOUT', `the Live API did not finish setup within ${this.config.connectTimeoutMs} ms; retrying.`, { retryable: true }) }, 'timeout', true);
         return;
       }
       const code = closeInfo?.code ?? Number(/code (\d+)/.exec(message)?.[1] ?? NaN);
-      this.fail(attempt, classifyFailure(Number.isNaN(code) ? undefined : code, closeInfo?.reason || message, this.config.model));
+      const reason = closeInfo?.reason || message;
+      const cause = Number.isNaN(code) || code === 1006 ? 'unreachable' : String(code); // 1006: no close frame (refused, reset, DNS)
+      this.fail(attempt, classifyFailure(Number.isNaN(code) ? undefined : code, reason, this.config.model, 'setup', Boolean(handle)), cause, true);
     }
   }
 
+  private onOpen(resumed: boolean): void {
+    this.stats.connections++;
+    if (resumed) this.stats.resumed++;
+    if (this.outage && this.outage.attempts >= UNREACHABLE_AFTER_ATTEMPTS) {
+      this.emit('notice', `reached the Live API again after ${this.outage.attempts} failed attempts in ${Math.round((this.clock.now() - this.outage.since) / 1000)} s`);
+    }
+    this.outage = undefined;
+    this.retries = 0;
+    this.connecting = false;
+    this.switching = false;
+    this.switchPending = false;
+    this.switchTimer?.cancel();
+    this.handleCurrent = resumed;
+    this.heardSincePing = true;
+    this.startKeepalive();
+    this.setState('open');
+    if (this.reseed && !resumed) this.sendHistory(this.reseed);
+    this.reseed = undefined;
+    this.flushHeld();
+    if (this.awaitingReply) this.armStallWatchdog();
+    this.started?.resolve();
+    this.started = undefined;
+  }
+
+  /** A new session after a lost or refused handle: the conversation so far, as text, first. */
+  private sendHistory(why: 'refused' | 'missing'): void {
+    if (this.history.length === 0) return;
+    this.stats.reseeds++;
+    const because = why === 'refused' ? 'the Live API would not resume the conversation' : 'there was no resumption handle';
+    this.emit('notice', `${because}: started a new session and re-sent the conversation's last ${this.history.length} turns as text`);
+    this.session!.sendClientContent({ turns: this.history.toContents(), turnComplete: false });
+  }
+
   private onClose(attempt: number, code: number, reason: string): void {
-    if (attempt !== this.attempt || this.state === 'closed') return;
+    if (attempt !== this.attempt || this.ended) return;
     this.session = undefined;
-    this.fail(attempt, classifyFailure(code, reason, this.config.model));
+    this.fail(attempt, classifyFailure(code, reason, this.config.model, 'session'), String(code), false);
+  }
+
+  /** Ends the current connection on our side (stall, frozen) and reconnects. */
+  private dropConnection(failure: Failure, cause: string): void {
+    this.attempt++;
+    this.socket?.terminate();
+    this.session = undefined;
+    this.fail(this.attempt, failure, cause, false);
   }
 
   /** Handles a failed or closed connection: give up, or reconnect after a delay. */
-  private fail(attempt: number, failure: Failure): void {
-    if (attempt !== this.attempt || this.state === 'closed') return;
-    this.turnActive = false;
-    clearTimeout(this.stallTimer);
-    for (const c of this.runningTools.values()) c.abort();
-    this.runningTools.clear();
+  private fail(attempt: number, failure: Failure, cause: string, duringSetup: boolean): void {
+    if (attempt !== this.attempt || this.ended) return;
+    this.forgetConnection();
+    if (failure.kind === 'rejected' && this.cap.record(this.clock.now())) {
+      failure = {
+        kind: 'fatal',
+        error: new EspLiveError('LIVE_REJECTED', `the Live API closed the session ${this.config.rejectedCloseLimit} times within ${Math.round(this.config.rejectedCloseWindowMs / 60_000)} min; giving up. The last: ${failure.error.message}`),
+      };
+    }
     if (failure.kind === 'fatal') {
       this.setState('failed');
       this.attempt++;
@@ -311,58 +511,132 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
       this.started = undefined;
       return;
     }
-    if (failure.kind === 'handle') this.resumptionHandle = undefined;
-    this.report(failure.error);
+    if (failure.kind === 'handle') {
+      this.stats.handlesRefused++;
+      this.resumptionHandle = undefined;
+      this.reseed = 'refused';
+    } else if (!this.resumptionHandle || !this.config.resumption) this.reseed ??= 'missing';
+    if (duringSetup) this.noteOutage(failure.error);
+    else this.report(failure.error);
+    this.prepareReplay();
+    this.switching = false;
+    this.connecting = false;
     this.setState('reconnecting');
     const base = Math.min(this.config.reconnectMaxDelayMs, this.config.reconnectInitialDelayMs * 2 ** this.retries++);
     const delay = failure.kind === 'quota' ? this.config.quotaRetryDelayMs * (1 + Math.random() * 0.25) : base * (0.5 + Math.random() * 0.5);
     this.stats.reconnects++;
-    this.reconnectTimer = setTimeout(() => void this.connect(), failure.kind === 'handle' ? 0 : delay);
+    this.stats.reconnectsByCause[cause] = (this.stats.reconnectsByCause[cause] ?? 0) + 1;
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = this.clock.after(failure.kind === 'handle' ? 0 : delay, () => void this.connect());
+  }
+
+  /** What belonged to the connection that is gone: its pending calls, its reply, its keepalive. */
+  private forgetConnection(): void {
+    this.keepaliveTimer?.cancel();
+    this.socket = undefined;
+    this.replying = false;
+    this.interactionOpen = false;
+    this.blockingCalls.clear();
+    for (const c of this.runningTools.values()) c.abort();
+    this.runningTools.clear();
+  }
+
+  /** Attempts failing in a row: one log line per kind of failure, and `unreachable` once. */
+  private noteOutage(error: EspLiveError): void {
+    this.outage ??= { since: this.clock.now(), attempts: 0, reported: new Set() };
+    this.outage.attempts++;
+    if (!this.outage.reported.has(error.code)) {
+      this.outage.reported.add(error.code);
+      this.report(this.outage.attempts > 1 ? new EspLiveError(error.code, `${error.message} (still retrying; further failures like this are not logged)`, { retryable: true }) : error);
+    }
+    if (this.outage.attempts === UNREACHABLE_AFTER_ATTEMPTS) {
+      this.emit('unreachable', new EspLiveError('LIVE_UNREACHABLE', `cannot reach the Live API (${error.message}); retrying, microphone audio held up to ${this.config.micBufferMs} ms.`, { retryable: true }));
+    }
   }
 
   /**
-   * goAway: move to a new connection before the deadline; if a reply is under way, after it
-   * and the resumption handle that covers it, when there is time for that.
+   * The connection is gone: the utterance it heard without answering goes again, whole, and so
+   * does the last moment if it had any sound (speech the service may have begun to take before
+   * our own detector did).
+   */
+  private prepareReplay(): void {
+    if (!this.config.vad.automatic) return;
+    const preRoll = (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ;
+    const end = this.micHistory.end;
+    let from = this.unanswered ?? Infinity;
+    if (this.detector.lastActivity > end - preRoll) from = Math.min(from, end - preRoll);
+    if (from === Infinity) return;
+    // Held audio is the newest, contiguous: replay from there if it is older.
+    const audio = this.micHistory.since(Math.max(0, Math.min(from, end - this.held.heldSamples)));
+    this.stats.micReplayedMs += samplesToMs(Math.max(0, audio.length - this.held.heldSamples));
+    this.held.replaceAudio(audio);
+    this.countDropped();
+  }
+
+  /**
+   * goAway: move to a new connection before the deadline, at a moment when no utterance or
+   * reply is in flight; failing that, at the deadline minus a margin, replaying the utterance.
    */
   private onGoAway(attempt: number, timeLeft: string | undefined): void {
     const leftMs = parseDurationMs(timeLeft) ?? 10_000;
     this.emit('goAway', leftMs);
-    if (!this.config.resumption) return; // without resumption a new connection is a new conversation
-    this.switchPending = true; // from now on mic audio is kept for the next connection
-    clearTimeout(this.switchTimer);
-    this.switchTimer = setTimeout(() => this.switchOver(attempt), leftMs - Math.min(SWITCH_MARGIN_MS, leftMs / 4));
-    if (!this.turnActive && this.resumptionHandle) this.switchOver(attempt);
+    this.switchPending = true;
+    this.switchTimer?.cancel();
+    const marginMs = Math.min(this.config.switchMarginMs, leftMs / 10);
+    this.switchTimer = this.clock.after(leftMs - marginMs, () => {
+      if (attempt === this.attempt) this.switchOver(true);
+    });
+    this.maybeSwitch();
   }
 
-  private switchOver(attempt: number): void {
-    if (attempt !== this.attempt || !this.switchPending || this.state !== 'open') return;
-    clearTimeout(this.switchTimer);
+  private maybeSwitch(): void {
+    if (!this.switchPending || this.switching || this.state !== 'open' || this.connecting) return;
+    const quiet = !this.detector.speaking && this.unanswered === undefined && !this.awaitingReply;
+    const idle = !this.replying && !this.interactionOpen && this.blockingCalls.size === 0 && this.runningTools.size === 0;
+    const resumable = !this.config.resumption || !this.resumptionHandle || this.handleCurrent;
+    if (quiet && idle && resumable) this.switchOver(false);
+  }
+
+  private switchOver(forced: boolean): void {
+    if (!this.switchPending || this.state !== 'open' || this.connecting) return;
+    this.switchTimer?.cancel();
     this.stats.goAwaySwitches++;
-    if (this.turnActive) {
-      // Out of time mid-reply: the rest of it will not come, so the turn ends here.
-      this.turnActive = false;
-      this.emit('turnComplete');
+    this.stats.reconnectsByCause.goAway = (this.stats.reconnectsByCause.goAway ?? 0) + 1;
+    if (forced) {
+      this.stats.forcedSwitches++;
+      if (this.replying) {
+        // Out of time mid-reply: the rest of it will not come, so the turn ends here.
+        this.endTurn(false);
+        this.emit('turnComplete');
+      }
     }
+    this.prepareReplay();
+    if (!this.resumptionHandle || !this.config.resumption) this.reseed ??= 'missing';
     // The service refuses to resume while the old socket is still open, so close it first.
+    this.switching = true;
     this.attempt++;
+    this.forgetConnection();
     this.session?.close();
     this.session = undefined;
     void this.connect();
   }
 
-  /** Sends what was kept, in order, on the new connection. */
-  private replayMic(): void {
-    while (this.pending.length && this.isOpen) {
-      const item = this.pending.shift()!;
-      if (item.send) {
-        this.pendingControl--;
-        item.send();
-        continue;
+  /** WebSocket ping/pong: a connection that answers nothing for a whole period is frozen. */
+  private startKeepalive(): void {
+    this.keepaliveTimer?.cancel();
+    if (!this.config.keepaliveIntervalMs) return;
+    this.keepaliveTimer = this.clock.every(this.config.keepaliveIntervalMs, () => {
+      if (!this.socketOpen()) return;
+      if (!this.heardSincePing) {
+        this.dropConnection({
+          kind: 'transient',
+          error: new EspLiveError('LIVE_FROZEN', `the Live connection answered nothing for ${this.config.keepaliveIntervalMs} ms (not even a ping); reconnecting.`, { retryable: true }),
+        }, 'frozen');
+        return;
       }
-      this.pendingMicBytes -= item.audio.length;
-      this.stats.micReplayedMs += (item.audio.length / 2 / MIC_RATE_HZ) * 1000;
-      this.session!.sendRealtimeInput({ audio: { data: item.audio.toString('base64'), mimeType: MIC_MIME } });
-    }
+      this.heardSincePing = false;
+      this.socket!.ping();
+    });
   }
 
   private onMalformed(attempt: number, sample: string): void {
@@ -379,27 +653,9 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   // ------------------------------------------------------------------------------------------
   // Receiving
 
-  /** The user's turn has ended: a reply is due. */
-  private armStallWatchdog(): void {
-    this.turnActive = true;
-    clearTimeout(this.stallTimer);
-    const attempt = this.attempt;
-    this.stallTimer = setTimeout(() => {
-      if (attempt !== this.attempt || this.state !== 'open' || this.runningTools.size) return;
-      this.stats.stalls++;
-      // The socket is open but the model is silent: a fresh connection (resuming) usually helps.
-      this.attempt++;
-      this.session?.close();
-      this.session = undefined;
-      this.fail(this.attempt, {
-        kind: 'transient',
-        error: new EspLiveError('LIVE_STALLED', `the model did not answer within ${this.config.stallTimeoutMs} ms; reconnecting. Please say it again.`, { retryable: true }),
-      });
-    }, this.config.stallTimeoutMs);
-  }
-
   private onMessage(attempt: number, message: LiveServerMessage): void {
     if (attempt !== this.attempt) return;
+    this.heardSincePing = true;
     try {
       this.handleMessage(attempt, message);
     } catch (error) {
@@ -408,51 +664,87 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     }
   }
 
+  /** The model's turn has begun (its first audio, or a tool call). */
+  private replyBegins(): void {
+    this.handleCurrent = false;
+    if (!this.replying) {
+      this.replying = true;
+      this.replyHadAudio = false;
+    }
+    this.answered();
+  }
+
+  /** Records the model's words of the turn and resets for the next. */
+  private endTurn(complete: boolean): void {
+    if (complete) this.userText.turnComplete();
+    else this.userText.replyStarted();
+    if (this.modelText.trim()) this.history.add('model', this.modelText.trim());
+    this.modelText = '';
+    this.replying = false;
+  }
+
   private handleMessage(attempt: number, m: LiveServerMessage): void {
     const content = m.serverContent;
     if (content) {
       if (content.modelTurn) {
-        this.turnActive = true;
-        clearTimeout(this.stallTimer);
+        this.replyBegins();
         for (const part of content.modelTurn.parts ?? []) {
           const inline = part.inlineData;
           if (!inline?.data || !inline.mimeType?.startsWith('audio/pcm')) continue;
+          if (!this.replyHadAudio) this.userText.replyStarted();
+          this.replyHadAudio = true;
           const rateHz = Number(/rate=(\d+)/.exec(inline.mimeType)?.[1] ?? 24000);
           this.emit('audio', decodePcm(inline.data), rateHz);
         }
       }
-      if (content.inputTranscription?.text !== undefined) {
-        this.emit('inputTranscript', content.inputTranscription.text, content.inputTranscription.finished ?? false);
-        if (content.inputTranscription.finished && !this.turnActive) this.armStallWatchdog();
+      const input = content.inputTranscription;
+      if (input?.text !== undefined || input?.finished) {
+        this.userText.chunk(input.text ?? '', input.finished ?? false);
+        if (input.finished && !this.awaitingReply && !this.replying) this.userTurnEnded();
       }
-      if (content.outputTranscription?.text) this.emit('outputTranscript', content.outputTranscription.text, content.outputTranscription.finished ?? false);
-      if (content.interrupted) {
-        this.emit('interrupted');
+      if (content.outputTranscription?.text) {
+        this.modelText += content.outputTranscription.text;
+        this.emit('outputTranscript', content.outputTranscription.text, content.outputTranscription.finished ?? false);
       }
-      if (content.generationComplete) this.emit('generationComplete');
+      if (content.interrupted) this.emit('interrupted');
+      if (content.generationComplete) {
+        this.userText.replyStarted();
+        this.emit('generationComplete');
+      }
       if (content.turnComplete) {
-        this.turnActive = this.runningTools.size > 0;
-        clearTimeout(this.stallTimer);
+        if (!this.replyHadAudio && !content.interrupted && this.awaitingReply) this.stats.silentTurns++; // chose silence: not a stall
+        this.answered();
+        this.replyHadAudio = false;
+        this.interactionOpen = content.interactionStatus === 'IN_PROGRESS';
+        this.endTurn(true);
         this.emit('turnComplete');
       }
     }
     if (m.toolCall?.functionCalls?.length) {
-      clearTimeout(this.stallTimer);
-      this.turnActive = true;
+      this.replyBegins();
       const calls = m.toolCall.functionCalls.map((c) => ({ id: c.id ?? '', name: c.name ?? '', args: (c.args ?? {}) as Record<string, unknown> }));
       this.emit('toolCall', calls);
-      for (const call of calls) void this.runTool(attempt, call);
+      for (const call of calls) {
+        if (isBlockingCall(this.config.model, this.tools.behavior(call.name))) this.blockingCalls.add(call.id);
+        void this.runTool(attempt, call);
+      }
     }
     if (m.toolCallCancellation?.ids) {
-      for (const id of m.toolCallCancellation.ids) this.runningTools.get(id)?.abort();
+      for (const id of m.toolCallCancellation.ids) {
+        this.runningTools.get(id)?.abort();
+        this.blockingCalls.delete(id);
+      }
       this.emit('toolCallCancellation', m.toolCallCancellation.ids);
+      this.flushHeld();
     }
     if (m.usageMetadata) this.emit('usage', m.usageMetadata);
     const update = m.sessionResumptionUpdate;
-    if (update?.resumable && update.newHandle) this.resumptionHandle = update.newHandle;
+    if (update) {
+      this.handleCurrent = Boolean(update.resumable && update.newHandle);
+      if (this.handleCurrent) this.resumptionHandle = update.newHandle;
+    }
     if (m.goAway) this.onGoAway(attempt, m.goAway.timeLeft);
-    // Switch once the reply is over and the handle that includes it has arrived.
-    if (this.switchPending && !this.turnActive && update?.resumable && update.newHandle) this.switchOver(attempt);
+    if (this.switchPending) this.maybeSwitch();
   }
 
   private async runTool(attempt: number, call: ToolCall): Promise<void> {
@@ -460,8 +752,9 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.runningTools.set(call.id, controller);
     const outcome = await this.tools.dispatch(call, this.config.toolTimeoutMs, controller.signal);
     this.runningTools.delete(call.id);
-    if (controller.signal.aborted || attempt !== this.attempt) return; // cancelled: the model no longer wants it
+    if (controller.signal.aborted || attempt !== this.attempt) return; // cancelled, or its connection is gone
     this.sendToolResponse([{ id: outcome.id, name: outcome.name, response: outcome.response as Record<string, unknown> }]);
+    if (this.switchPending) this.maybeSwitch();
   }
 }
 

@@ -39,6 +39,11 @@ export class ToolRegistry {
     return [...this.tools.values()].map((t) => t.declaration);
   }
 
+  /** The declaration's `behavior` (BLOCKING, NON_BLOCKING), if it says. */
+  behavior(name: string): string | undefined {
+    return this.tools.get(name)?.declaration.behavior;
+  }
+
   has(name: string): boolean {
     return this.tools.has(name);
   }

@@ -2,9 +2,11 @@
 import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage } from '@google/genai';
 import { synthesizeSpeech } from '../../src/audio/speech.js';
 import { validateLiveConfig, type LiveConfig } from '../../src/live/config.js';
-import { LiveSession } from '../../src/live/session.js';
+import { LiveSession, type LiveState } from '../../src/live/session.js';
+import { expect } from 'vitest';
 import { LiveEmulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import type { TypedEmitter } from '../../src/typedEmitter.js';
+import type { Clock } from '../../src/clock.js';
 
 const emulators: LiveEmulator[] = [];
 const sessions: LiveSession[] = [];
@@ -16,8 +18,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Live
   return emu;
 }
 
-export function sessionFor(emu: LiveEmulator, overrides: Partial<LiveConfig> = {}): LiveSession {
-  const session = new LiveSession({ config: validateLiveConfig({ apiKey: 'TEST_KEY', baseUrl: emu.baseUrl, ...overrides }) });
+export function sessionFor(emu: LiveEmulator, overrides: Partial<LiveConfig> = {}, clock?: Clock): LiveSession {
+  const session = new LiveSession({ config: validateLiveConfig({ apiKey: 'TEST_KEY', baseUrl: emu.baseUrl, ...overrides }), clock });
   sessions.push(session);
   return session;
 }
@@ -43,6 +45,14 @@ export async function talk(send: (chunk: Int16Array) => void, samples: Int16Arra
   for (let at = 0; at < samples.length; at += 320) {
     send(samples.subarray(at, at + 320));
     if ((at / 320) % speed === 0) await sleep(20);
+  }
+}
+
+export async function until(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
   }
 }
 
@@ -91,3 +101,23 @@ export async function rawSdkSession(emu: LiveEmulator, config: LiveConnectConfig
     session.sendRealtimeInput({ audio: { data: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64'), mimeType: 'audio/pcm;rate=16000' } });
   return { ai, session, messages, closes, waitFor, sendPcm };
 }
+
+/** A quiet mic signal (no speech to the detectors, −65 dBFS) whose samples count, so gaps and repeats show. */
+export function counting(from: number, samples: number): Int16Array {
+  return Int16Array.from({ length: samples }, (_, i) => ((from + i) % 64) - 32);
+}
+
+export function collect(session: LiveSession) {
+  const seen = { audioSamples: 0, turns: 0, interrupted: 0, states: [] as LiveState[], errors: [] as string[], output: '' };
+  session.on('audio', (s, rate) => {
+    expect(rate).toBe(24000);
+    seen.audioSamples += s.length;
+  });
+  session.on('turnComplete', () => seen.turns++);
+  session.on('interrupted', () => seen.interrupted++);
+  session.on('state', (s) => seen.states.push(s));
+  session.on('error', (e) => seen.errors.push(e.code));
+  session.on('outputTranscript', (t) => (seen.output += t));
+  return seen;
+}
+

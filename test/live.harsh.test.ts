@@ -1,0 +1,203 @@
+/**
+ * LiveSession against the emulator's default (harsh) profile, through the real SDK: each rough
+ * edge of the service (docs/live-api-notes.md "Corrections") and what the session does about it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { rmsDbfs } from '../src/audio/level.js';
+import { synthesizeSpeech } from '../src/audio/speech.js';
+import { seededRandom } from '../src/emulator/behaviour.js';
+import { LiveEmulator } from '../src/emulator/server.js';
+import { validateLiveConfig } from '../src/live/config.js';
+import { LiveSession } from '../src/live/session.js';
+import type { HeardUtterance } from '../src/emulator/connection.js';
+import { validateScenario } from '../src/emulator/personas.js';
+import { scaledClock } from '../src/emulator/scaledClock.js';
+import { FakeClock } from './helpers/fakeClock.js';
+import { cleanup, collect, counting, nextEvent, sessionFor, sleep, startEmulator, until } from './helpers/live.js';
+
+afterEach(cleanup);
+
+/** Streams quiet counting audio in 20 ms chunks until stopped; returns what it sent. */
+function streamMic(send: (c: Int16Array) => void) {
+  let at = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      send(counting(at, 320));
+      at += 320;
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop(): Promise<Int16Array> {
+      running = false;
+      await done;
+      return counting(0, at);
+    },
+  };
+}
+
+const sameSamples = (a: Int16Array, b: Int16Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+describe('LiveSession against the harsh emulator', () => {
+  it('holds the mic while a BLOCKING tool call is pending: no 1008, the result is spoken, 0 mic samples lost', async () => {
+    const scenario = validateScenario({ turns: [{ toolCall: { name: 'read_sensor' }, say: 'It reads {result}' }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    // gemini-2.5 tools are BLOCKING by default; the service closes 1008 on audio sent while one is pending.
+    const session = sessionFor(emu, { model: 'gemini-2.5-flash-native-audio-preview-12-2025' });
+    session.tools.register({ name: 'read_sensor' }, async () => {
+      await sleep(400);
+      return 42;
+    });
+    const seen = collect(session);
+    await session.start();
+    const mic = streamMic((c) => session.sendAudio(c));
+    session.sendText('read the sensor');
+    await until(() => seen.output.includes('It reads'), 5000, 'the reply with the tool result');
+    const sent = await mic.stop();
+    await sleep(100);
+    expect(seen.output).toBe('It reads {"result":42}');
+    expect(seen.errors).toEqual([]);
+    expect(session.stats.micHeldMs).toBeGreaterThanOrEqual(300);
+    expect(session.stats.micDroppedMs).toBe(0);
+    expect(emu.conversations).toHaveLength(1);
+    expect(sameSamples(emu.conversations[0].receivedAudio(), sent)).toBe(true);
+  });
+
+  it('treats a mid-session 1008 as a lost connection (resume), and gives up with the reason after the cap', async () => {
+    const reason = 'Operation is not implemented, or supported, or enabled.';
+    const emu = await startEmulator({ persona: 'tone', faults: { closeAt: { ms: 150, code: 1008, reason } } });
+    const session = sessionFor(emu, { reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 20, rejectedCloseLimit: 3 });
+    const seen = collect(session);
+    await session.start();
+    const [state] = await nextEvent(session, 'state', 5000, (s) => s === 'failed');
+    expect(state).toBe('failed');
+    expect(session.stats.resumed).toBe(2); // the first two closes were survived by resuming
+    expect(seen.errors).toEqual(['LIVE_DISCONNECTED', 'LIVE_DISCONNECTED', 'LIVE_REJECTED']);
+    expect(emu.conversations).toHaveLength(1);
+  });
+
+  it('starts a new session seeded with the conversation so far when the resume is refused after a lifetime close', async () => {
+    const scenario = validateScenario({ turns: [{ say: 'Nice to meet you, Ada.', durationMs: 200 }, { say: 'Your name is Ada.', durationMs: 200 }] });
+    // No goAway lead: the lifetime close comes before any switch-over, and the resume after it is refused.
+    const emu = await startEmulator({ persona: 'scenario', scenario, connectionLifetimeMs: 1000, goAwayLeadMs: 0, behaviour: { refuseResumeAfterLifetimeRate: 1 } });
+    const session = sessionFor(emu, { reconnectInitialDelayMs: 10 });
+    const seen = collect(session);
+    const notices: string[] = [];
+    session.on('notice', (n) => notices.push(n));
+    await session.start();
+    session.sendText('My name is Ada.');
+    await nextEvent(session, 'turnComplete');
+    await until(() => session.stats.reseeds >= 1 && session.state === 'open', 5000, 'the re-seeded session');
+    session.sendText('What is my name?');
+    await until(() => seen.output.endsWith('Your name is Ada.'), 5000, 'the second reply');
+    expect(session.stats.handlesRefused).toBeGreaterThanOrEqual(1);
+    // The session that answered had the earlier turns, as text, before the new question.
+    const answering = emu.conversations.find((c) => c.history.some((t) => t.text === 'What is my name?'))!;
+    expect(answering).not.toBe(emu.conversations[0]);
+    expect(answering.history.slice(0, 3)).toEqual([
+      { role: 'user', text: 'My name is Ada.' },
+      { role: 'model', text: 'Nice to meet you, Ada.' },
+      { role: 'user', text: 'What is my name?' },
+    ]);
+    expect(notices.filter((n) => /would not resume/.test(n))).toHaveLength(session.stats.reseeds); // one line each
+  });
+
+  it('tells a proactive model choosing silence from a stall (fake clock)', async () => {
+    const scenario = validateScenario({ turns: [{ addressed: false }, { stall: true }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const clock = new FakeClock();
+    const session = sessionFor(emu, { stallTimeoutMs: 5000, keepaliveIntervalMs: 0 }, clock);
+    const seen = collect(session);
+    await session.start();
+    session.sendText('(talking to someone else)');
+    await nextEvent(session, 'turnComplete');
+    clock.advance(6000);
+    expect(session.stats.silentTurns).toBe(1);
+    expect(session.stats.stalls).toBe(0);
+    expect(seen.audioSamples).toBe(0);
+    session.sendText('are you there?');
+    await sleep(200); // the emulator hears it and says nothing at all
+    clock.advance(4999);
+    expect(session.stats.stalls).toBe(0);
+    clock.advance(1);
+    expect(session.stats.stalls).toBe(1);
+    expect(seen.errors).toEqual(['LIVE_STALLED']);
+  });
+
+  it('notices a frozen connection (socket open, nothing answered, not even pings) and resumes on a new one', async () => {
+    const emu = await startEmulator({ persona: 'tone', faults: { freezeAtMs: 200 } });
+    const session = sessionFor(emu, { keepaliveIntervalMs: 100, reconnectInitialDelayMs: 10 });
+    const seen = collect(session);
+    await session.start();
+    await until(() => session.stats.reconnectsByCause.frozen === 1, 3000, 'the frozen connection to be replaced');
+    expect(seen.errors[0]).toBe('LIVE_FROZEN');
+    await until(() => session.state === 'open' && session.stats.resumed >= 1, 3000, 'the resumed connection');
+    expect(emu.conversations).toHaveLength(1);
+  });
+
+  it('while Gemini is unreachable: keeps retrying, says so once (and on the LED), holds the mic up to its bound and counts the rest', async () => {
+    const emu = new LiveEmulator();
+    const baseUrl = await emu.start();
+    await emu.close(); // nothing listens there any more: connection refused
+    const session = new LiveSession({ config: validateLiveConfig({ apiKey: 'K', baseUrl, reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 30, micBufferMs: 200 }) });
+    const seen = collect(session);
+    const unreachable = nextEvent(session, 'unreachable');
+    void session.start().catch(() => undefined);
+    const mic = streamMic((c) => session.sendAudio(c));
+    await sleep(600);
+    const sent = await mic.stop();
+    expect((await unreachable)[0].message).toMatch(/cannot reach the Live API/);
+    expect(session.stats.reconnectsByCause.unreachable).toBeGreaterThanOrEqual(5);
+    expect(seen.errors.filter((e) => e === 'LIVE_DISCONNECTED')).toHaveLength(1); // one line, not one per attempt
+    expect(seen.errors.filter((e) => e === 'LIVE_MIC_DROPPED')).toHaveLength(1);
+    expect(session.stats.micDroppedMs).toBe((sent.length / 16) - 200); // all but the newest 200 ms
+    expect(session.state).toBe('reconnecting');
+    session.close();
+  });
+});
+
+describe('goAway every 5 s during a conversation (faster than real time)', () => {
+  it('answers every utterance, none split across connections, no mic sample lost', async () => {
+    const speed = 5;
+    const clock = scaledClock(speed);
+    const phrases = ['Please turn on the kitchen light', 'What time is it now', 'Tell me a short story about a cat', 'How warm is it outside today', 'Set a timer for ten minutes'];
+    const said = await Promise.all(phrases.map((p) => synthesizeSpeech(p, 16000)));
+    const scenario = validateScenario({ turns: phrases.map(() => ({ say: 'okay', durationMs: 500 })) });
+    const heard: HeardUtterance[] = [];
+    const emu = await startEmulator({ persona: 'scenario', scenario, connectionLifetimeMs: 5000, goAwayLeadMs: 3000, clock, onHeard: (u) => heard.push(u) });
+    const session = sessionFor(emu, {}, clock);
+    const seen = collect(session);
+    await session.start();
+    // The user's mic: 1–4 s of quiet room noise, then an utterance, five times, then quiet.
+    const random = seededRandom(11);
+    const room = () => Math.round((random() - 0.5) * 40);
+    const parts: Int16Array[] = [];
+    for (const words of said) {
+      parts.push(Int16Array.from({ length: Math.round(16000 * (1 + 3 * random())) }, room), words);
+    }
+    parts.push(Int16Array.from({ length: 16000 * 3 }, room));
+    const stream = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (stream.set(p, at), at + p.length), 0);
+    const t0 = clock.now();
+    for (let at = 0; at + 320 <= stream.length; ) {
+      const due = Math.min(stream.length, Math.floor(((clock.now() - t0) / 1000) * 16000));
+      for (; at + 320 <= due; at += 320) session.sendAudio(stream.subarray(at, at + 320));
+      await sleep(4);
+    }
+    await until(() => heard.filter((h) => h.reply !== 'none').length >= phrases.length, 5000, 'every reply');
+    expect(session.stats.goAwaySwitches).toBeGreaterThanOrEqual(4);
+    for (const [i, words] of said.entries()) {
+      // The words without espeak's quiet lead-in and tail, as bytes: heard whole by one connection, and answered.
+      const frames = Array.from({ length: Math.floor(words.length / 320) }, (_, f) => rmsDbfs(words.subarray(f * 320, f * 320 + 320)));
+      const first = frames.findIndex((l) => l > -40);
+      const last = frames.length - 1 - [...frames].reverse().findIndex((l) => l > -40);
+      const core = Buffer.from(words.buffer, words.byteOffset + first * 640, (last - first + 1) * 640);
+      const whole = heard.filter((h) => Buffer.from(h.samples.buffer, h.samples.byteOffset, h.samples.byteLength).indexOf(core) >= 0);
+      const all = heard.map((h) => `${h.connection}:${h.whole ? 'whole' : 'cut'}:${h.reply}:${h.samples.length}`).join(' ');
+      expect(whole.map((h) => h.reply), `utterance ${i}: "${phrases[i]}" not heard whole and answered in ${all}; ${JSON.stringify(session.stats)}`).toContainEqual(expect.stringMatching(/complete|partial/));
+    }
+    expect(session.stats.micDroppedMs).toBe(0);
+    expect(seen.errors).toEqual([]);
+  });
+});
