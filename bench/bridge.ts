@@ -12,9 +12,11 @@ import { LiveEmulator } from '../src/emulator/server.js';
 import { validateLiveConfig } from '../src/live/config.js';
 import { LiveSession } from '../src/live/session.js';
 import { createLogger } from '../src/log.js';
-import { AssistantState } from '../src/protocol/messages.js';
+import { decodeMessage } from '../src/protocol/codec.js';
+import { AssistantState, DeviceEvent } from '../src/protocol/messages.js';
 import { SimulatedDevice } from '../src/simulator/simulatedDevice.js';
 import { printTable } from './table.js';
+import { timestampWebSocketWrites } from './wireClock.js';
 
 const TOKEN = 'bench-device-token-0123456789';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -27,37 +29,76 @@ async function utterance(): Promise<Int16Array> {
   return out;
 }
 
-/** Latency inside the host per frame, and barge-in, with one board, in one process. */
+/**
+ * Host-added latency and barge-in with one board, in one process. Every figure ends when `ws`
+ * reports the frame written to its socket (wireClock.ts); the Live frames include base64
+ * encoding and the SDK's send.
+ */
 async function latencyAndBargeIn(turn: Int16Array): Promise<void> {
   const emulator = new LiveEmulator({ persona: 'scenario', scenario: { turns: Array.from({ length: 40 }, () => ({ say: 'a reply that goes on for a while', durationMs: 3000 })) }, realtimeFactor: 4 });
   const baseUrl = await emulator.start();
   const micMs: number[] = [];
-  const speakerMs: number[] = [];
-  let audioAt = 0;
+  const replyStartMs: number[] = [];
+  const flushMs: number[] = [];
+  const flushTransitMs: number[] = [];
+  let micAt = 0; // AUDIO_IN received, until the synchronous path that follows sends it on
+  let replyAudioAt = 0; // the reply's first model audio, until its first AUDIO_OUT is written
+  let awaitingReply = true;
+  let buttonAt = 0;
+  let flushWrittenAt = 0;
+  const restore = timestampWebSocketWrites((data) => {
+    if (typeof data === 'string') {
+      if (!micAt || !data.startsWith('{"realtimeInput":{"audio"')) return undefined;
+      const t0 = micAt;
+      micAt = 0;
+      return (t) => micMs.push(t - t0);
+    }
+    const decoded = decodeMessage(data as Uint8Array);
+    if (!decoded.ok) return undefined;
+    if (decoded.message.type === 'audioOut' && replyAudioAt) {
+      const t0 = replyAudioAt;
+      replyAudioAt = 0;
+      return (t) => replyStartMs.push(t - t0);
+    }
+    if (decoded.message.type === 'flush' && buttonAt) {
+      const t0 = buttonAt;
+      buttonAt = 0;
+      return (t) => {
+        flushWrittenAt = t;
+        flushMs.push(t - t0);
+      };
+    }
+    return undefined;
+  });
   const bridge = new Bridge({
     live: validateLiveConfig({ apiKey: 'bench', baseUrl }),
     log: createLogger({ json: false, write: () => undefined }),
     createLive: (config) => {
       const live = new LiveSession({ config });
-      live.on('audio', () => (audioAt = performance.now())); // before the agent's listener
-      const send = live.sendAudio.bind(live);
-      live.sendAudio = (samples) => {
-        if (micAt) micMs.push(performance.now() - micAt);
-        micAt = 0;
-        send(samples);
-      };
+      // Registered before the agent's listeners, so these see the events first.
+      live.on('audio', () => {
+        if (awaitingReply) replyAudioAt = performance.now();
+        awaitingReply = false;
+      });
+      live.on('turnComplete', () => (awaitingReply = true));
       return live;
     },
   });
-  let micAt = 0;
   const server = new DeviceServer({
     host: '127.0.0.1',
     port: 0,
     tokens: { [TOKEN]: 'bench' },
     mdns: false,
     onLink: (link) => {
-      link.on('message', (m) => m.type === 'audioIn' && (micAt = performance.now())); // before the connection's listener
-      void bridge.addLink(link).then((agent) => agent?.live.on('audio', () => speakerMs.push(performance.now() - audioAt)));
+      link.on('message', (m) => {
+        // Before the connection's listener; the microtask runs after it and the sends it made.
+        if (m.type === 'audioIn') {
+          micAt = performance.now();
+          queueMicrotask(() => (micAt = 0));
+        }
+        if (m.type === 'event' && m.event === DeviceEvent.BUTTON_DOWN) buttonAt = performance.now();
+      });
+      void bridge.addLink(link);
     },
   });
   const url = await server.start();
@@ -65,41 +106,45 @@ async function latencyAndBargeIn(turn: Int16Array): Promise<void> {
   const welcomed = new Promise((r) => device.once('welcome', r));
   await device.connectWebSocket(url, TOKEN);
   await welcomed;
-  const flushMs: number[] = [];
-  const silentAfterMs: number[] = [];
-  for (let i = 0; i < 10; i++) {
+  const playedAfterFlushMs: number[] = [];
+  const presses = 10;
+  for (let i = 0; i < presses; i++) {
     device.speak(turn);
     while (device.hostState !== AssistantState.SPEAKING) await sleep(10);
     await sleep(400);
-    // Barge in with the button; measure the host's flush time and how long the board kept playing.
-    let flushedAt = 0;
+    // Barge in with the button: how long until FLUSH is written, how long it travels, and how
+    // long the board still played the old reply after it arrived.
+    let flushArrivedAt = 0;
     let lastPlayedAfter = 0;
-    const onFlush = () => (flushedAt = performance.now());
-    const onPlayed = () => flushedAt && (lastPlayedAfter = performance.now() - flushedAt);
+    const onFlush = () => (flushArrivedAt = performance.now());
+    const onPlayed = () => flushArrivedAt && (lastPlayedAfter = performance.now() - flushArrivedAt);
     device.on('flush', onFlush);
     device.on('played', onPlayed);
+    const pressedAt = performance.now();
     device.press();
     device.release();
-    while (!flushedAt) await sleep(1);
+    while (!flushArrivedAt) await sleep(1);
     await sleep(300);
+    if (flushWrittenAt > pressedAt) flushTransitMs.push(flushArrivedAt - flushWrittenAt);
     device.off('flush', onFlush);
     device.off('played', onPlayed);
-    flushMs.push([...bridge.agents.values()][0].stats.lastFlushMs);
-    silentAfterMs.push(lastPlayedAfter);
+    playedAfterFlushMs.push(lastPlayedAfter);
     while ((device.hostState as number) !== AssistantState.LISTENING) await sleep(10);
   }
+  restore();
+  const row = (path: string, xs: number[]) => [path, xs.length, pct(xs, 50).toFixed(3), pct(xs, 99).toFixed(3), Math.max(...xs).toFixed(3)];
   printTable(
-    'Host-added latency per 20 ms frame (one board on a local WebSocket; time inside the bridge process)',
-    ['path', 'frames', 'p50 ms', 'p99 ms', 'max ms'],
+    'Host-added latency, ending when the frame is written to the socket (one board on a local WebSocket, emulator in the same process)',
+    ['path', 'samples', 'p50 ms', 'p99 ms', 'max ms'],
     [
-      ['mic → Live (AUDIO_IN received → sendRealtimeInput)', micMs.length, pct(micMs, 50).toFixed(3), pct(micMs, 99).toFixed(3), Math.max(...micMs).toFixed(3)],
-      ['Live → board (model audio → AUDIO_OUT written)', speakerMs.length, pct(speakerMs, 50).toFixed(3), pct(speakerMs, 99).toFixed(3), Math.max(...speakerMs).toFixed(3)],
+      row('mic → Live: AUDIO_IN received → its realtimeInput frame written (base64, SDK send)', micMs),
+      row("Live → board: a reply's first model audio → its first AUDIO_OUT written", replyStartMs),
     ],
   );
   printTable(
-    'Barge-in (10 button presses mid-reply)',
-    ['interruption → FLUSH written p50 ms', 'p99 ms', 'board played after FLUSH arrived (max ms)', 'old-reply frames the board dropped'],
-    [[pct(flushMs, 50).toFixed(3), pct(flushMs, 99).toFixed(3), Math.max(...silentAfterMs).toFixed(1), device.stats.staleFrames]],
+    `Barge-in (${presses} button presses mid-reply)`,
+    ['samples', 'BUTTON_DOWN received → FLUSH written p50 ms', 'p99 ms', 'FLUSH written → on the board p50 ms', 'p99 ms', 'board played old reply after FLUSH (max ms)', 'old-reply frames the board dropped'],
+    [[flushMs.length, pct(flushMs, 50).toFixed(3), pct(flushMs, 99).toFixed(3), pct(flushTransitMs, 50).toFixed(3), pct(flushTransitMs, 99).toFixed(3), Math.max(...playedAfterFlushMs).toFixed(1), device.stats.staleFrames]],
   );
   device.close();
   await bridge.close();
@@ -107,29 +152,49 @@ async function latencyAndBargeIn(turn: Int16Array): Promise<void> {
   await emulator.close();
 }
 
-/** A long conversation with bursty replies: the board must never run dry or play stale audio. */
+/**
+ * A long conversation with bursty replies: the board says its sentence, the whole reply plays,
+ * the board speaks again, turn after turn, for `minutes`. It must never run dry, play stale
+ * audio, or lose part of a reply (every reply's length is known, so what played is checked).
+ */
 async function longConversation(turn: Int16Array, minutes: number): Promise<void> {
-  const emulator = new LiveEmulator({ persona: 'scenario', scenario: { turns: Array.from({ length: 500 }, (_, i) => ({ say: `reply ${i}`, durationMs: 2000 + (i % 5) * 1500 })) }, realtimeFactor: 8, burstMs: 600 });
+  const replyMs = (i: number) => 2000 + (i % 5) * 1500;
+  const emulator = new LiveEmulator({ persona: 'scenario', scenario: { turns: Array.from({ length: 500 }, (_, i) => ({ say: `reply ${i}`, durationMs: replyMs(i) })) }, realtimeFactor: 8, burstMs: 600 });
   const baseUrl = await emulator.start();
   const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'bench', baseUrl }), log: createLogger({ json: false, write: () => undefined }) });
   const server = new DeviceServer({ host: '127.0.0.1', port: 0, tokens: { [TOKEN]: 'bench' }, mdns: false, onLink: (link) => void bridge.addLink(link) });
   const url = await server.start();
   const device = new SimulatedDevice({ deviceId: 'long', keepPlayed: false });
+  let playedSamples = 0;
+  device.on('played', (chunk) => (playedSamples += chunk.length));
   const welcomed = new Promise((r) => device.once('welcome', r));
   await device.connectWebSocket(url, TOKEN);
   await welcomed;
   const end = performance.now() + minutes * 60_000;
+  const turnTimeoutMs = 30_000;
   let turns = 0;
+  let answered = 0;
+  let expectedReplyMs = 0;
+  let playedInAnswered = 0;
+  const until = async (done: () => boolean, deadline: number) => {
+    while (!done() && performance.now() < deadline) await sleep(20);
+    return done();
+  };
   while (performance.now() < end) {
     device.speak(turn);
-    while (device.hostState !== AssistantState.SPEAKING && performance.now() < end) await sleep(20);
-    while ((device.hostState as number) !== AssistantState.LISTENING && performance.now() < end) await sleep(20);
     turns++;
+    const deadline = performance.now() + turnTimeoutMs;
+    if (!(await until(() => device.hostState === AssistantState.SPEAKING, deadline))) continue;
+    if (!(await until(() => (device.hostState as number) === AssistantState.LISTENING, deadline))) continue;
+    expectedReplyMs += replyMs(answered);
+    answered++;
+    playedInAnswered = playedSamples;
   }
+  const playedS = playedInAnswered / device.speaker.sampleRateHz;
   printTable(
-    `A ${minutes}-minute conversation with bursty replies (emulator sends at 8× real time in 600 ms bursts)`,
-    ['turns', 'frames played', 'underruns', 'stale frames', 'overflows'],
-    [[turns, device.stats.framesPlayed, device.stats.underruns, device.stats.staleFrames, device.stats.overflows]],
+    `A ${minutes}-minute conversation with bursty replies: ${(turn.length / 16000).toFixed(1)} s utterance, then the whole reply (2–8 s) plays, then the next turn (emulator sends at 8× real time in 600 ms bursts)`,
+    ['turns', 'answered', 'reply audio played s', 'reply length in the scenario s', 'underruns', 'stale frames', 'overflows'],
+    [[turns, answered, playedS.toFixed(1), (expectedReplyMs / 1000).toFixed(1), device.stats.underruns, device.stats.staleFrames, device.stats.overflows]],
   );
   device.close();
   await bridge.close();
@@ -148,7 +213,8 @@ function ask(child: ChildProcess, cmd: string): Promise<Record<string, number>> 
 async function manyDevices(turn: Int16Array): Promise<void> {
   const emulatorChild = fork(fileURLToPath(new URL('./emulatorProcess.js', import.meta.url)), { stdio: 'inherit' });
   const { url: baseUrl } = (await new Promise((r) => emulatorChild.once('message', r))) as { url: string };
-  const bridgeChild = fork(fileURLToPath(new URL('./bridgeProcess.js', import.meta.url)), [baseUrl, TOKEN], { stdio: 'inherit' });
+  const steps = [1, 25, 50, 75];
+  const bridgeChild = fork(fileURLToPath(new URL('./bridgeProcess.js', import.meta.url)), [baseUrl, TOKEN, String(Math.max(...steps))], { stdio: 'inherit' });
   const { url } = (await new Promise((r) => bridgeChild.once('message', r))) as { url: string };
   const devices: SimulatedDevice[] = [];
   const rows: (string | number)[][] = [];
@@ -161,25 +227,29 @@ async function manyDevices(turn: Int16Array): Promise<void> {
       await sleep((turn.length / 16000) * 1000 + 4000);
     }
   };
-  for (const target of [1, 25, 50, 75]) {
+  for (const target of steps) {
     while (devices.length < target) {
       const d = new SimulatedDevice({ deviceId: `board-${devices.length}`, keepPlayed: false });
       const welcomed = new Promise((r) => d.once('welcome', r));
-      await d.connectWebSocket(url, TOKEN);
-      await welcomed;
+      await d.connectWebSocket(url, `${TOKEN}-${devices.length}`);
+      await Promise.race([welcomed, sleep(10_000).then(() => Promise.reject(new Error(`board-${devices.length} was not welcomed within 10 s`)))]);
       devices.push(d);
       void converse(d, (devices.length * 137) % 3000);
     }
     await sleep(4000);
     const before = devices.map((d) => d.stats.underruns);
-    const playedBefore = devices.reduce((n, d) => n + d.stats.framesPlayed, 0);
+    const playedBeforeEach = devices.map((d) => d.stats.framesPlayed);
+    const playedBefore = playedBeforeEach.reduce((n, x) => n + x, 0);
     await ask(bridgeChild, 'stats');
     await sleep(15_000);
     const stats = await ask(bridgeChild, 'stats');
     if (target === 1) rssOneMb = stats.rssMb;
     const underruns = devices.reduce((n, d, i) => n + d.stats.underruns - (before[i] ?? 0), 0);
     const played = devices.reduce((n, d) => n + d.stats.framesPlayed, 0) - playedBefore;
-    rows.push([target, stats.cpuPercent.toFixed(0), (stats.cpuPercent / target).toFixed(2), stats.rssMb.toFixed(0), target > 1 ? ((stats.rssMb - rssOneMb) / (target - 1)).toFixed(2) : '—', stats.loopDelayP99Ms.toFixed(1), played, underruns, underruns === 0 ? 'yes' : 'no']);
+    // "Zero underruns" only counts when every board had a reply to play in the window.
+    const boardsPlayed = devices.filter((d, i) => d.stats.framesPlayed > (playedBeforeEach[i] ?? 0)).length;
+    const clean = underruns === 0 && boardsPlayed === target;
+    rows.push([target, stats.cpuPercent.toFixed(0), (stats.cpuPercent / target).toFixed(2), stats.rssMb.toFixed(0), target > 1 ? ((stats.rssMb - rssOneMb) / (target - 1)).toFixed(2) : '—', stats.loopDelayP99Ms.toFixed(1), `${boardsPlayed}/${target}`, played, underruns, clean ? 'yes' : 'no']);
   }
   running = false;
   for (const d of devices) d.close();
@@ -190,7 +260,7 @@ async function manyDevices(turn: Int16Array): Promise<void> {
   }
   printTable(
     'Boards on one bridge process over WebSocket (each talks every ~7 s; 15 s window; emulator and boards in other processes)',
-    ['boards', 'bridge CPU %', 'CPU % / board', 'RSS MB', 'MB / extra board', 'event-loop p99 ms', 'frames played', 'underruns', 'zero underruns'],
+    ['boards', 'bridge CPU %', 'CPU % / board', 'RSS MB', 'MB / extra board', 'event-loop p99 ms', 'boards that played', 'frames played', 'underruns', 'every board played, zero underruns'],
     rows,
   );
 }

@@ -12,7 +12,9 @@ import { fitSine, snrDb } from '../src/audio/measure.js';
 import { s16ToU8, U8Ditherer, u8ToS16 } from '../src/audio/sampleFormat.js';
 import { synthesizeSpeech } from '../src/audio/speech.js';
 import { parseWav, wavS16Samples, writeWavS16 } from '../src/audio/wav.js';
-import { bestTimeMs, printTable } from './table.js';
+import { medianTimeMs, printTable } from './table.js';
+
+const RUNS = 21;
 
 const RATE = 16000;
 
@@ -108,8 +110,8 @@ export async function benchCodecs(): Promise<void> {
   ] as const;
   const speedRows: (string | number)[][] = [];
   for (const [name, f] of work) {
-    const ms = await bestTimeMs(f, 700);
+    const ms = await medianTimeMs(f, RUNS);
     speedRows.push([name, Math.round(60000 / ms), ((minute.length * 2) / 1e6 / (ms / 1000)).toFixed(0)]);
   }
-  printTable('Codec throughput: 60 s of 16 kHz speech, one core', ['operation', '× real time', 'MB/s of s16'], speedRows);
+  printTable(`Codec throughput: 60 s of 16 kHz speech, one core; median of ${RUNS} full runs`, ['operation', '× real time', 'MB/s of s16'], speedRows);
 }

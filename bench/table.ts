@@ -7,15 +7,21 @@ export function printTable(title: string, header: string[], rows: (string | numb
   for (const r of cells.slice(1)) process.stdout.write(`${line(r)}\n`);
 }
 
-/** Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns the best time of one run in ms. */
-export async function bestTimeMs(fn: () => unknown, ms = 1500): Promise<number> {
-  for (let i = 0; i < 3; i++) await fn();
-  let best = Infinity;
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
+/** A median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Runs `fn` `warmUp` times, then `runs` full times; returns the median time of one run in ms. */
+export async function medianTimeMs(fn: () => unknown, runs: number, warmUp = 2): Promise<number> {
+  for (let i = 0; i < warmUp; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     await fn();
-    best = Math.min(best, performance.now() - t0);
+    times.push(performance.now() - t0);
   }
-  return best;
+  return median(times);
 }
