@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alignedSnrDb } from '../src/audio/measure.js';
+import { synthesizeSpeech } from '../src/audio/speech.js';
 import { Bridge } from '../src/bridge/bridge.js';
 import { SerialWatcher } from '../src/device/serialWatcher.js';
 import type { EmulatorOptions } from '../src/emulator/server.js';
@@ -16,6 +17,7 @@ import { AssistantState, Codec } from '../src/protocol/messages.js';
 import { until } from './helpers/bridge.js';
 import { buildCBoard, CBoard, type CBoardOptions } from './helpers/cBoard.js';
 import { cleanup, sleep, spokenTurn, startEmulator } from './helpers/live.js';
+import { NoisyCable } from './helpers/noisyCable.js';
 import { PtyPair } from './helpers/pty.js';
 
 const open: { close(): Promise<void> | void }[] = [];
@@ -26,13 +28,12 @@ afterEach(async () => {
 
 beforeAll(() => buildCBoard(), 60_000);
 
-async function rig(emulatorOptions: EmulatorOptions, board: Partial<CBoardOptions> = {}, live: Partial<LiveConfig> = {}) {
+async function rig(emulatorOptions: EmulatorOptions, board: Partial<CBoardOptions> = {}, live: Partial<LiveConfig> = {}, pty: PtyPair | NoisyCable = new PtyPair()) {
   const baudRate = board.baud ?? 921600;
   const emulator = await startEmulator(emulatorOptions);
   const logs: string[] = [];
   const log = createLogger({ json: false, write: (l) => logs.push(l) });
   const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl, ...live }), log, graceMs: 30_000 });
-  const pty = new PtyPair();
   await pty.plug();
   const c = new CBoard({ serialPath: pty.device, baud: baudRate, ...board });
   const watcher = new SerialWatcher({ path: pty.host, baudRate, log, pollMs: 100, onLink: (link) => void bridge.addLink(link) });
@@ -41,6 +42,16 @@ async function rig(emulatorOptions: EmulatorOptions, board: Partial<CBoardOption
   watcher.start();
   await c.next(/^welcome /, 10_000);
   return { emulator, bridge, pty, board: c, logs, watcher };
+}
+
+let short: Promise<Int16Array> | undefined;
+/** "Hello." and 0.7 s of silence (the emulator's VAD ends a turn after 0.5 s): a quick user turn
+ * where the words do not matter (spokenTurn is 2.9 s). */
+async function shortTurn(): Promise<Int16Array> {
+  const words = await (short ??= synthesizeSpeech('Hello.', 16000));
+  const out = new Int16Array(words.length + 11200);
+  out.set(words);
+  return out;
 }
 
 const agentOf = (bridge: Bridge) => [...bridge.agents.values()][0];
@@ -66,7 +77,7 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     // 700 ms replies do not end on a frame boundary: their last part is what a 1.0 board never
     // reported (this test fails with CREDIT rule 4 taken out of el_device_play).
     const { board, emulator } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 700 }, { say: 'second', durationMs: 700 }] } });
-    const turn = await spokenTurn();
+    const turn = await shortTurn();
     await board.speak(turn);
     await until(() => board.played().length >= 0.45 * 16000, 15_000, 'the first reply');
     const afterFirst = board.played().length;
@@ -79,7 +90,7 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
 
   it('barge-in by the button: FLUSH at once, and nothing of the old reply plays after it', async () => {
     const { board, bridge } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
-    await board.speak(await spokenTurn());
+    await board.speak(await shortTurn());
     await until(() => board.played().length > 20 * 320, 15_000, 'the reply to start');
     const flushed = board.next(/^flush /, 2000);
     board.press();
@@ -105,7 +116,7 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
 
   it('unplug mid-reply: the board waits for its port; on replug it says HELLO again and the conversation goes on', async () => {
     const { board, pty, bridge, emulator, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 3000 }, { say: 'second', durationMs: 300 }] } });
-    const turn = await spokenTurn();
+    const turn = await shortTurn();
     await board.speak(turn);
     await until(() => board.played().length > 10 * 320, 15_000, 'the reply');
     await pty.unplug();
@@ -125,11 +136,30 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
   it('drops a corrupted byte stream from the board (counted), then runs a tool the model calls and the model hears its result', async () => {
     const { board, bridge, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: 'set_led', args: { on: true } }, say: 'LED says {result}' }] } });
     board.noise();
-    await board.speak(await spokenTurn());
+    await board.speak(await shortTurn());
     await board.next(/^tool set_led$/, 15_000, true);
     await until(() => logs.some((l) => l.includes('assistant: LED says')), 15_000, 'the reply');
     expect(logs.join('\n')).toContain('LED says {"result":{"led":"on"}}');
     expect(agentOf(bridge).connection!.link.stats.rejected).toBeGreaterThanOrEqual(3); // the damaged frame, the oversize run, the boot log
+  });
+
+  it('bits flipped on the way to the board: the damaged frames are dropped and counted, and the next reply still plays', async () => {
+    const cable = new NoisyCable();
+    const { board, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 1500 }, { say: 'second', durationMs: 800 }] } }, {}, {}, cable);
+    // Three damaged AUDIO_OUT frames. Each one's samples stay "in flight" for the host for good
+    // (nothing in the spec releases a lost frame: findings.md), so more would starve the board.
+    cable.everyBytes = 2003;
+    cable.maxFlips = 3;
+    cable.corrupt = true;
+    const turn = await shortTurn();
+    await board.speak(turn);
+    await until(() => stateIs(board, AssistantState.LISTENING) && board.played().length > 0.8 * 16000, 20_000, 'the end of the first reply');
+    const first = await board.stats();
+    expect(cable.flipped).toBe(3);
+    expect(first.bad_crc + first.malformed).toBe(3);
+    await board.speak(turn);
+    await until(() => logs.some((l) => l.includes('assistant: second')), 15_000, 'the second turn');
+    await until(() => board.played().length >= first.played + 0.75 * 16000, 15_000, 'the whole second reply');
   });
 
   it('at 115200 baud the host chooses IMA ADPCM both ways, and the reply plays without underruns', async () => {
@@ -143,11 +173,11 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(stats.tx_dropped).toBe(0); // ADPCM fits the UART: the board never had to drop its own bytes
   });
 
-  // The two tests below need the host side of PROTOCOL.md v1.1 (§3.1 frame sizes, §4.1 HELLO
-  // checks), which the bridge on main does not have yet: enabled when it lands (branch proto).
-  it.skip('a board that takes messages of at most 256 bytes gets frames that fit, and hears the reply', async () => {
+  it('a board that takes messages of at most 256 bytes gets frames that fit, and hears the reply', async () => {
     const { board } = await rig({ persona: 'tone' }, { maxMessageBytes: 256 });
-    await board.speak(await spokenTurn());
+    // §3.1: PCM fits the link; 20 and 10 ms messages (649, 329 bytes) do not fit 256, 5 ms (169) does.
+    expect(board.events.find((l) => l.startsWith('welcome '))).toMatch(/^welcome \d+ 0 0 5 1$/);
+    await board.speak(await shortTurn());
     await until(() => board.played().length > 16000, 15_000, 'a second of the reply');
     const stats = await board.stats();
     expect(stats.oversize).toBe(0); // nothing larger than it said it takes
@@ -155,7 +185,7 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
 
   it('the smallest buffer the spec allows (2 frames, 40 ms) plays the reply', async () => {
     const { board } = await rig({ persona: 'tone' }, { bufferSamples: 640 });
-    await board.speak(await spokenTurn());
+    await board.speak(await shortTurn());
     await until(() => board.played().length > 16000, 15_000, 'a second of the reply');
     const stats = await board.stats();
     expect(stats.overflows).toBe(0);
@@ -164,7 +194,7 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(stats.underruns).toBeLessThanOrEqual(2);
   });
 
-  it.skip('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field, and the board stops asking', async () => {
+  it('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field and GOODBYE, and no session starts', async () => {
     const emulator = await startEmulator({ persona: 'tone' });
     const logs: string[] = [];
     const log = createLogger({ json: false, write: (l) => logs.push(l) });
@@ -178,6 +208,8 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     const error = await board.next(/^error /, 10_000);
     expect(error).toMatch(/^error 3 .*playbackBufferSamples 200/);
     await board.next(/^goodbye 2$/, 2000, true);
+    // What the board does next (REFUSED: HELLO only when asked) is pinned in test_core.c: here the
+    // host's serial watcher re-opens the port it closed and asks again every ~0.5 s (findings.md).
     expect(bridge.agents.size).toBe(0);
     expect(board.count(/^welcome /)).toBe(0);
   });

@@ -148,9 +148,9 @@ static void observe(void *ctx, el_link_t link, const el_msg_t *m) {
 static void print_stats(void) {
     const el_playback_t *p = &app.playback;
     const el_framer_t *f = &app.serial_framer;
-    event("stats played=%llu released=%u underruns=%u overflows=%u stale=%u buffered=%u messages=%llu bad_crc=%u malformed=%u "
+    event("stats link_state=%d played=%llu released=%u underruns=%u overflows=%u stale=%u buffered=%u messages=%llu bad_crc=%u malformed=%u "
           "oversize=%u unknown=%u tx_dropped=%llu",
-          (unsigned long long)audio_samples_played, (unsigned)p->released, p->underruns, p->overflows, p->stale_frames, (unsigned)p->count,
+          (int)app.dev.state, (unsigned long long)audio_samples_played, (unsigned)p->released, p->underruns, p->overflows, p->stale_frames, (unsigned)p->count,
           (unsigned long long)messages_in, (unsigned)f->bad_crc, (unsigned)f->malformed, (unsigned)f->oversize, (unsigned)f->unknown,
           (unsigned long long)uart.tx_dropped);
 }

@@ -33,7 +33,8 @@ export interface CBoardOptions {
   deviceId?: string;
 }
 
-export type CBoardStats = Record<'played' | 'released' | 'underruns' | 'overflows' | 'stale' | 'buffered' | 'messages' | 'bad_crc' | 'malformed' | 'oversize' | 'unknown' | 'tx_dropped', number>;
+/** link_state: el_link_state_t (0 link down, 1 awaiting WELCOME, 2 session, 3 refused). */
+export type CBoardStats = Record<'link_state' | 'played' | 'released' | 'underruns' | 'overflows' | 'stale' | 'buffered' | 'messages' | 'bad_crc' | 'malformed' | 'oversize' | 'unknown' | 'tx_dropped', number>;
 
 export class CBoard {
   /** Every event line the board printed, in order. */
