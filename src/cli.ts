@@ -15,6 +15,7 @@ Usage: esp-live [command] [options]
 Commands:
   (none)           run the bridge: boards on USB and Wi-Fi talk to Gemini (esp-live --help-run)
   devices          list serial ports, marking likely boards
+  doctor           check this computer for a run, with the fix for each problem
   demo             offline demo: emulator + simulated board; writes the reply to a WAV
   provision        write a board's Wi-Fi, host and token over USB (esp-live provision --help)
   simulate         a simulated board (esp-live simulate --help)
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'devices':
       return (await import('./commands/devices.js')).devicesCommand(out);
+    case 'doctor':
+      return (await import('./commands/doctor.js')).doctorCommand(rest, out);
     case 'demo':
       return (await import('./commands/demo.js')).demoCommand(rest, out);
     case 'simulate':

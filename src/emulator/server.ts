@@ -17,6 +17,8 @@ import type { PersonaName, Scenario } from './personas.js';
 
 const PATH = /\/ws\/google\.ai\.generativelanguage\.(v\w+)\.GenerativeService\.(BidiGenerateContent|BidiGenerateContentConstrained)$/;
 const MAX_FRAME_BYTES = 16 << 20;
+/** GET {version}/models/{model}: models.get. */
+const MODEL_GET = /\/(v\w+)\/models\/([^/]+)$/;
 
 export interface EmulatorOptions {
   host?: string;
@@ -150,6 +152,7 @@ export class LiveEmulator {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (req.method === 'GET' && MODEL_GET.test(url.pathname)) return this.onModelGet(req, url, reply);
     if (req.method !== 'POST' || !url.pathname.endsWith('/auth_tokens')) {
       return reply(404, { error: { code: 404, message: 'Not found (esp-live Live API emulator).', status: 'NOT_FOUND' } });
     }
@@ -181,6 +184,27 @@ export class LiveEmulator {
       });
       reply(200, { name, expireTime: new Date(expiresAt).toISOString(), newSessionExpireTime: new Date(newSessionBefore).toISOString(), uses: request.uses ?? 1 });
     });
+  }
+
+  /**
+   * models.get (https://ai.google.dev/api/models#method:-models.get), which `esp-live doctor`
+   * uses to check a key: the Model resource, with only name, displayName and
+   * supportedGenerationMethods filled in (the service adds version, token limits and sampling
+   * defaults); a bad key gets the service's 400 with reason API_KEY_INVALID (its body as quoted
+   * in continuedev/continue#8516); a model it does not serve gets 404 NOT_FOUND (the text is a
+   * guess modelled on the 1008 close text for an unknown Live model).
+   */
+  private onModelGet(req: IncomingMessage, url: { pathname: string; searchParams: URLSearchParams }, reply: (status: number, body: unknown) => void): void {
+    const [, version, model] = MODEL_GET.exec(url.pathname)!;
+    if (!this.keyValid(String(req.headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? ''))) {
+      const message = 'API key not valid. Please pass a valid API key.';
+      return reply(400, { error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } }] } });
+    }
+    const name = decodeURIComponent(model);
+    if (!(this.options.models ?? Object.keys(LIVE_MODELS)).includes(name)) {
+      return reply(404, { error: { code: 404, message: `models/${name} is not found for API version ${version}, or is not supported for GET. Call ListModels to see the list of available models and their supported methods.`, status: 'NOT_FOUND' } });
+    }
+    reply(200, { name: `models/${name}`, displayName: name, supportedGenerationMethods: ['bidiGenerateContent'] });
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -1,0 +1,25 @@
+/**
+ * The udev rule `esp-live service install` writes: every board esp-live recognises by its USB
+ * id (device/serialPorts.ts) gets group dialout, mode 0660, a stable name
+ * /dev/esp-live-<USB serial number>, and is left alone by ModemManager (which otherwise sends
+ * AT commands to a fresh ttyACM port).
+ */
+import { KNOWN_BOARDS } from '../device/serialPorts.js';
+
+export const UDEV_RULE_PATH = '/etc/udev/rules.d/99-esp-live.rules';
+
+export function udevRule(): string {
+  const lines = [
+    '# Written by `esp-live service install`; removed by `esp-live service uninstall`.',
+    '# ESP32 boards esp-live recognises: group dialout, mode 0660, and /dev/esp-live-<USB serial>.',
+    '# All ATTRS keys of a rule match on the same parent (the USB device), so $attr{serial} is its',
+    '# serial number. Adapters without a serial number (most CH340s) get access but no stable name.',
+  ];
+  for (const board of KNOWN_BOARDS) {
+    const ids = `SUBSYSTEM=="tty", ATTRS{idVendor}=="${board.vendorId}"${board.productId ? `, ATTRS{idProduct}=="${board.productId}"` : ''}`;
+    lines.push(`# ${board.chip}`);
+    lines.push(`${ids}, MODE="0660", GROUP="dialout", ENV{ID_MM_DEVICE_IGNORE}="1"`);
+    lines.push(`${ids}, ATTRS{serial}=="?*", SYMLINK+="esp-live-$attr{serial}"`);
+  }
+  return `${lines.join('\n')}\n`;
+}
