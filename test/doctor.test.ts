@@ -176,13 +176,13 @@ describe('doctor: boards on USB', () => {
     const decoder = new SerialFrameDecoder((m) => fromHost.push(m.type));
     let sent!: () => void;
     const firstHello = new Promise<void>((resolve) => (sent = resolve));
-    const sim = new SimulatedDevice({ deviceId: 'usb-board', tap: (direction, bytes) => (direction === 'fromHost' ? decoder.push(bytes) : sent()) });
+    const sim = new SimulatedDevice({ deviceId: 'usb-board', protocolRevision: 1, tap: (direction, bytes) => (direction === 'fromHost' ? decoder.push(bytes) : sent()) });
     toClose.push(() => sim.close());
     await sim.connectSerial(pty.device);
     await firstHello;
     expect(await drain(pty.host)).toBeGreaterThan(0); // the HELLO the board sent on its own: the probe must ask for one (the next comes 2 s later)
     const results = await runChecks(env({ listPorts: async () => [{ ...board, path: pty.host }], probeHello: (o) => probeHello({ ...o, timeoutMs: 1500 }) }));
-    expect(byName(results, 'board at')).toMatchObject({ status: 'ok', detail: 'firmware sim-1, protocol v1.0, device "usb-board" (USB 303a:1001, Espressif USB-Serial/JTAG)' });
+    expect(byName(results, 'board at')).toMatchObject({ status: 'ok', detail: 'firmware sim-1, protocol v1.1, device "usb-board" (USB 303a:1001, Espressif USB-Serial/JTAG)' });
     expect(fromHost).toEqual(['helloRequest']); // asked once, answered, and never welcomed: no session
   });
 
@@ -190,7 +190,7 @@ describe('doctor: boards on USB', () => {
     const pty = new PtyPair();
     await pty.plug();
     toClose.push(() => pty.unplug());
-    const sim = new SimulatedDevice({ deviceId: 'old-board', protocolVersion: 2 });
+    const sim = new SimulatedDevice({ deviceId: 'old-board', protocolVersion: 2, protocolRevision: 0 });
     toClose.push(() => sim.close());
     await sim.connectSerial(pty.device);
     const results = await runChecks(env({ loadConfig: () => config({ serial: { port: pty.host } }), listPorts: async () => [{ path: pty.host }], probeHello }));
