@@ -44,18 +44,20 @@ describe('bridge extras', () => {
     await device.connectWebSocket(url, TOKEN);
     await welcomed;
     device.speak(await spokenTurn());
-    await until(() => existsSync(conversationLog) && readFileSync(conversationLog, 'utf8').trim().split('\n').length === 2, 20_000, 'the end of the turn');
-    await new Promise((r) => setTimeout(r, 200)); // the last header rewrite
+    const records = () => (existsSync(conversationLog) ? readFileSync(conversationLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { who: string }) : []);
+    await until(() => records().some((r) => r.who === 'assistant') && records().some((r) => r.who === 'usage'), 20_000, 'the end of the turn');
     const files = readdirSync(recordDir).sort().filter((f) => f.includes('-0001-')); // turn 2's mic file has begun
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^recorded-\d{8}-\d{6}-0001-heard\.wav$/);
     expect(files[1]).toBe(files[0].replace('heard', 'reply'));
+    const replyLength = () => parseWav(readFileSync(join(recordDir, files[1]))).data.length;
+    await until(() => replyLength() / 2 / 24000 > 1.5, 2000, 'the last of the reply in its file'); // the echoed sentence
     const heard = parseWav(readFileSync(join(recordDir, files[0])));
     const reply = parseWav(readFileSync(join(recordDir, files[1])));
     expect([heard.sampleRateHz, reply.sampleRateHz]).toEqual([16000, 24000]);
-    expect(reply.data.length / 2 / 24000).toBeGreaterThan(1.5); // the echoed sentence
-    const lines = readFileSync(conversationLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.who)).toEqual(['user', 'assistant']);
+    const lines = records();
+    expect(lines.map((l) => l.who).filter((w) => w !== 'usage')).toEqual(['user', 'assistant']);
+    expect(lines.find((l) => l.who === 'usage')).toMatchObject({ device: 'recorded', tokens: { inputText: expect.any(Number) }, usdEstimate: expect.any(Number) });
     expect(lines[1]).toMatchObject({ device: 'recorded', text: expect.stringMatching(/You said something/) });
   });
 
