@@ -9,9 +9,10 @@
 #   make, gcc, clang host-built firmware core tests (ASan/UBSan) and its libFuzzer target
 #   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf, qemu-system-misc
 #                    the firmware core cross-compiled for a 32-bit RISC-V (ESP32-C6 ISA) and run under QEMU
+#   chromium         the web console's browser tests (driven headless by playwright-core, which never downloads a browser)
 set -euo pipefail
 packages=(python3 socat sox libsox-fmt-all espeak-ng alsa-utils libasound2-dev udev openssl make gcc clang libclang-rt-14-dev
-  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc)
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc chromium)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo apt-get update -qq

@@ -19,6 +19,7 @@ export interface AppConfig {
   serial: { enabled: boolean; port?: string; baudRate: number; dtr: boolean; rts: boolean };
   websocket: { enabled: boolean; host: string; port: number; path: string; tokens: Record<string, TokenGrant>; tls?: { certFile: string; keyFile: string }; mdns: boolean; maxConnections?: number };
   localAudio: { enabled: boolean };
+  console: ConsoleConfig;
   profiles: Record<string, DeviceProfile>;
   graceMs: number;
   maxDevices: number;
@@ -29,6 +30,22 @@ export interface AppConfig {
   json: boolean;
   debug: boolean;
 }
+
+// --- console (issue 15 §3) ---
+export interface ConsoleConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Required when `host` is not a loopback address. */
+  password?: string;
+  /** The device token "talk from this browser" uses: the one named by console.browserDevice. */
+  browserToken?: string;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+/** Characters a WebSocket subprotocol may carry (RFC 6455 §4.1: an HTTP token); base64url fits. */
+const SUBPROTOCOL_SAFE = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+// --- end console ---
 
 export const CONFIG_FILE = 'esp-live.json';
 
@@ -48,6 +65,7 @@ Options:
   --ws-host ADDR           WebSocket listen address (default 0.0.0.0)
   --no-ws                  no WebSocket listener
   --local-audio            use this computer's microphone and speaker as a device
+  --console                serve the web console (default http://127.0.0.1:8780)
   --model NAME             Live model
   --voice NAME             voice
   --instructions TEXT      system instruction
@@ -59,7 +77,8 @@ Options:
   --debug                  more log lines
   -h, --help               this help
 
-Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), ESP_LIVE_WS_PORT, ESP_LIVE_SERIAL_PORT.
+Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), ESP_LIVE_WS_PORT, ESP_LIVE_SERIAL_PORT,
+ESP_LIVE_CONSOLE_PASSWORD.
 `;
 
 type Json = Record<string, unknown>;
@@ -100,6 +119,7 @@ const FILE_SCHEMA = z.strictObject({
     .partial()
     .optional(),
   localAudio: z.strictObject({ enabled: bool }, { error: 'must be an object' }).partial().optional(),
+  console: z.strictObject({ enabled: bool, host: str, port: intIn(0, 65535), password: z.string({ error: 'must be a string' }).min(8, { error: 'must be at least 8 characters' }), browserDevice: str }, { error: 'must be an object' }).partial().optional(),
   profiles: z.record(z.string(), z.strictObject({ systemInstruction: z.string({ error: 'must be a string' }), voice: str }, { error: 'must be an object' }).partial(), { error: 'must be an object' }).optional(),
   graceMs: intIn(0, 3_600_000).optional(),
   maxDevices: intIn(1, 1000).optional(),
@@ -147,6 +167,18 @@ function int(where: string, field: string, value: unknown, min: number, max: num
   return n;
 }
 
+function consoleConfig(where: string, flag: boolean | undefined, c: NonNullable<z.infer<typeof FILE_SCHEMA>['console']>, tokens: Record<string, TokenGrant>, env: NodeJS.ProcessEnv): ConsoleConfig {
+  const config: ConsoleConfig = { enabled: flag ?? c.enabled === true, host: c.host ?? '127.0.0.1', port: c.port ?? 8780, password: env.ESP_LIVE_CONSOLE_PASSWORD || c.password };
+  if (config.enabled && !LOOPBACK.test(config.host) && !config.password) throw bad(where, 'console.password', `is required when console.host is ${config.host} (not this computer only): set it or ESP_LIVE_CONSOLE_PASSWORD`);
+  if (c.browserDevice !== undefined) {
+    const token = Object.entries(tokens).find(([, grant]) => grant.name === c.browserDevice)?.[0];
+    if (!token) throw bad(where, 'console.browserDevice', `names no device in websocket.tokens, got ${JSON.stringify(c.browserDevice).slice(0, 60)}`);
+    if (!SUBPROTOCOL_SAFE.test(token)) throw bad(where, 'console.browserDevice', 'names a token a browser cannot send (use letters, digits, - and _ only, e.g. from `esp-live provision --new-token`)');
+    config.browserToken = token;
+  }
+  return config;
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): { config: AppConfig; help: boolean } {
   const { values } = parseArgs({
     args: argv,
@@ -162,6 +194,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'ws-host': { type: 'string' },
       'no-ws': { type: 'boolean' },
       'local-audio': { type: 'boolean' },
+      console: { type: 'boolean' },
       model: { type: 'string' },
       voice: { type: 'string' },
       instructions: { type: 'string' },
@@ -218,6 +251,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       maxConnections: ws.maxConnections,
     },
     localAudio: { enabled: values['local-audio'] ?? file.localAudio?.enabled === true },
+    console: consoleConfig(where, values.console, file.console ?? {}, tokens, env),
     profiles: file.profiles ?? {},
     graceMs: file.graceMs ?? 120_000,
     maxDevices: file.maxDevices ?? DEFAULT_MAX_DEVICES,

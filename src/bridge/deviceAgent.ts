@@ -223,6 +223,11 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     return new TokenBucket(this.clock, MIC_MAX_SPEED * PIPELINE_RATE_HZ, (MIC_BURST_MS / 1000) * PIPELINE_RATE_HZ);
   }
 
+  /** The console's push-to-talk button: does what the device's own button does. */
+  pressButton(down: boolean): void {
+    this.onButton(down);
+  }
+
   private onButton(down: boolean): void {
     if (down && this.isPlaying()) {
       this.bargeIn(InterruptReason.BUTTON);

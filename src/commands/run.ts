@@ -7,11 +7,14 @@ import { SerialWatcher } from '../device/serialWatcher.js';
 import { LiveEmulator } from '../emulator/server.js';
 import { createLogger, type Logger } from '../log.js';
 import { LocalAudioLink, probeAlsa } from '../device/localAudio.js';
+import { ConsoleServer } from '../console/consoleServer.js';
+import { LogRing } from '../console/logRing.js';
 
 export interface Running {
   bridge: Bridge;
   config: AppConfig;
   wsUrl?: string;
+  consoleUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -21,7 +24,9 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     out(RUN_HELP);
     return undefined;
   }
-  const log: Logger = createLogger({ json: config.json, debug: config.debug, write: (line) => out(line) });
+  const terminal = createLogger({ json: config.json, debug: config.debug, write: (line) => out(line) });
+  const logRing = config.console.enabled ? new LogRing(terminal, 200, config.debug) : undefined; // the console's recent lines
+  const log: Logger = logRing ?? terminal;
   let emulator: LiveEmulator | undefined;
   let live = config.live;
   if (!config.apiKey) {
@@ -50,6 +55,7 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     await emulator?.close();
   };
   let wsUrl: string | undefined;
+  let consoleUrl: string | undefined;
   try {
     if (config.serial.enabled) {
       const watcher = new SerialWatcher({ path: config.serial.port, baudRate: config.serial.baudRate, dtr: config.serial.dtr, rts: config.serial.rts, log, onLink: (link) => void bridge.addLink(link) });
@@ -63,6 +69,15 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
       stoppers.push(() => server.close());
       wsUrl = await server.start();
       log.log('info', `boards on Wi-Fi: ${wsUrl} (advertised over mDNS as _esp-live._tcp)`);
+    }
+    if (config.console.enabled) {
+      const { host, port, password, browserToken } = config.console;
+      const listener = wsUrl ? new URL(wsUrl) : undefined;
+      const browserDevice = browserToken && listener ? { token: browserToken, port: Number(listener.port), path: listener.pathname, tls: listener.protocol === 'wss:' } : undefined;
+      const consoleServer = new ConsoleServer({ host, port, password, bridge, logRing, browserDevice, log: (line) => log.log('warn', line) });
+      stoppers.push(() => consoleServer.close());
+      consoleUrl = await consoleServer.start();
+      log.log('info', `console: ${consoleUrl}${password ? ' (password required)' : ''}`);
     }
     if (config.localAudio.enabled) {
       const problem = await probeAlsa();
@@ -82,6 +97,7 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     bridge,
     config,
     wsUrl,
+    consoleUrl,
     stop: stopAll,
   };
 }

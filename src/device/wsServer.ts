@@ -1,8 +1,8 @@
 /**
  * The WebSocket listener for boards on Wi-Fi. Each device proves itself with its own token
- * (`Authorization: Bearer …` on the upgrade); anything else gets a bare 401, and an address
- * that keeps failing is blocked for a while (UpgradeLimiter). It runs on a home network, so
- * nothing a peer sends can hurt the process: every socket has an 'error' listener from its
+ * (`Authorization: Bearer …` on the upgrade, or from a browser the subprotocol `bearer.…`);
+ * anything else gets a bare 401, and an address that keeps failing is blocked for a while
+ * (UpgradeLimiter). It runs on a home network, so nothing a peer sends can hurt the process: every socket has an 'error' listener from its
  * first moment, connections are capped, a link's inbound bytes are rate-limited by pausing its
  * socket (TCP pushes back on the sender), one message is at most 2 KiB, and a minute of
  * silence drops a link. TLS is optional; the service is advertised over mDNS/DNS-SD as
@@ -162,8 +162,17 @@ export class WebSocketLink extends DeviceLink {
   }
 }
 
+/**
+ * A browser cannot set an Authorization header on a WebSocket: it offers the subprotocols
+ * `esp-live` and `bearer.<token>` instead (the console's "talk from this browser"). The server
+ * answers with `esp-live` only, so the token is never echoed.
+ */
+export const DEVICE_SUBPROTOCOL = 'esp-live';
+const TOKEN_SUBPROTOCOL = /(?:^|,)\s*bearer\.([^\s,]+)\s*(?:,|$)/;
+
 function tokenOf(req: IncomingMessage): string {
-  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  return bearer ?? TOKEN_SUBPROTOCOL.exec(req.headers['sec-websocket-protocol'] ?? '')?.[1] ?? '';
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -174,7 +183,7 @@ function sameSecret(a: string, b: string): boolean {
 
 export class DeviceServer {
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: (offered) => (offered.has(DEVICE_SUBPROTOCOL) ? DEVICE_SUBPROTOCOL : false) });
   private readonly links = new Set<WebSocketLink>();
   /** Every open TCP connection, upgraded or not, with its peer's address (read while it is there). */
   private readonly sockets = new Map<Socket, string>();

@@ -1,0 +1,155 @@
+/**
+ * The web console in a real browser: Debian's Chromium, headless, driven by playwright-core
+ * (which never downloads a browser here: it is given /usr/bin/chromium). Its microphone is a
+ * fake device playing an espeak-ng WAV once. Against a real `esp-live` run (runCommand) with
+ * the built-in emulator's echo persona: the page shows a simulated board live, push-to-talk
+ * from the page frames a turn, and "talk from this browser" makes the page a device that
+ * completes a spoken turn whose reply audio it records and we compare with what was said.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { alignedSnrDb } from '../src/audio/measure.js';
+import { synthesizeSpeech } from '../src/audio/speech.js';
+import { writeWavS16 } from '../src/audio/wav.js';
+import { runCommand, type Running } from '../src/commands/run.js';
+import { SimulatedDevice } from '../src/simulator/simulatedDevice.js';
+
+const BOARD_TOKEN = 'board-token-0123456789abcdef';
+const BROWSER_TOKEN = 'browser-token-0123456789abcdef';
+const RATE_HZ = 16000;
+const dir = mkdtempSync(join(tmpdir(), 'esp-live-console-'));
+export const SCREENSHOTS = dir;
+
+let browser: BrowserContext;
+let words: Int16Array;
+const runs: Running[] = [];
+const devices: SimulatedDevice[] = [];
+
+/** esp-live as `npm start` runs it (no API key: the emulator, echo persona), plus the console. */
+async function startEspLive(extraArgs: string[] = []): Promise<Running & { lines: string[] }> {
+  const config = join(dir, `esp-live-${runs.length}.json`);
+  writeFileSync(config, JSON.stringify({
+    websocket: { host: '127.0.0.1', port: 0, mdns: false, tokens: { [BOARD_TOKEN]: 'board', [BROWSER_TOKEN]: 'browser' } },
+    console: { enabled: true, port: 0, browserDevice: 'browser' },
+  }));
+  const lines: string[] = [];
+  const running = (await runCommand(['--config', config, '--no-serial', ...extraArgs], (l) => lines.push(l), {}))!;
+  runs.push(running);
+  return Object.assign(running, { lines });
+}
+
+async function board(running: Running): Promise<SimulatedDevice> {
+  const device = new SimulatedDevice({ deviceId: 'kitchen-board', name: 'kitchen' });
+  devices.push(device);
+  const welcomed = new Promise((r) => device.once('welcome', r));
+  await device.connectWebSocket(running.wsUrl!, BOARD_TOKEN);
+  await welcomed;
+  return device;
+}
+
+async function page(url: string, width = 390): Promise<Page> {
+  const p = await browser.newPage();
+  await p.setViewportSize({ width, height: 844 });
+  await p.goto(url);
+  return p;
+}
+
+beforeAll(async () => {
+  const speech = await synthesizeSpeech('Please turn on the light.', RATE_HZ);
+  words = speech;
+  // The fake microphone, played once from getUserMedia on: 1.5 s of silence (the device is
+  // introduced meanwhile), the words, 2.5 s of silence.
+  const file = new Int16Array(Math.round(RATE_HZ * 1.5) + speech.length + RATE_HZ * 2.5);
+  file.set(speech, Math.round(RATE_HZ * 1.5));
+  const wav = join(dir, 'mic.wav');
+  writeFileSync(wav, writeWavS16(file, RATE_HZ));
+  // A fresh profile (playwright passes it as --user-data-dir); never a downloaded browser.
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`,
+    ],
+  });
+});
+
+afterAll(async () => {
+  for (const d of devices) d.close();
+  for (const r of runs) await r.stop();
+  await browser?.close();
+});
+
+describe('web console in Chromium', () => {
+  it('shows a simulated board live; push-to-talk from the page frames a turn; the transcript appears; the meters move', async () => {
+    const running = await startEspLive(['--push-to-talk']);
+    expect(running.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const device = await board(running);
+    const p = await page(running.consoleUrl!);
+    const card = p.locator('article.card[data-device="kitchen-board"]');
+    await card.waitFor();
+    // The loudest the meters ever showed (they are redrawn ten times a second).
+    await p.evaluate(() => {
+      const w = window as unknown as { loudest: Record<string, number> };
+      w.loudest = { in: -60, out: -60 };
+      setInterval(() => {
+        for (const k of ['in', 'out']) w.loudest[k] = Math.max(w.loudest[k], (document.querySelector(`meter.${k}`) as HTMLMeterElement).value);
+      }, 20);
+    });
+    const loudest = () => p.evaluate(() => (window as unknown as { loudest: Record<string, number> }).loudest);
+    await expect.poll(() => card.locator('h3 .name').textContent()).toBe('kitchen');
+    await expect.poll(() => card.locator('.led').getAttribute('data-state')).toBe('listening');
+    expect(await card.locator('dl').first().textContent()).toContain('websocket');
+
+    // Push-to-talk from the keyboard: Tab-reachable, Space held while the board speaks.
+    const ptt = card.locator('button.ptt');
+    await ptt.focus();
+    await p.keyboard.down(' ');
+    await expect.poll(() => ptt.getAttribute('aria-pressed')).toBe('true');
+    device.speak(words);
+    await expect.poll(async () => (await loudest()).in, { timeout: 5000 }).toBeGreaterThan(-40);
+    await p.screenshot({ path: join(dir, 'console-ptt.png'), fullPage: true });
+    await new Promise((r) => setTimeout(r, (words.length / RATE_HZ) * 1000 + 200));
+    await p.keyboard.up(' ');
+    await card.locator('ol.transcript li.assistant').waitFor({ timeout: 10_000 });
+    expect(await card.locator('ol.transcript li.assistant').first().textContent()).toMatch(/You said something/);
+    await expect.poll(async () => (await loudest()).out, { timeout: 5000 }).toBeGreaterThan(-40);
+    await expect.poll(() => card.locator('.led').getAttribute('data-state')).toMatch(/speaking|listening/);
+    expect(await p.locator('#log li').count()).toBeGreaterThan(0);
+    await p.screenshot({ path: join(dir, 'console-phone.png'), fullPage: true });
+    // Nothing is wider than the phone's screen.
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  });
+
+  it('the browser as a device: a spoken turn from the fake microphone, and the echoed reply recorded from its speaker', async () => {
+    const running = await startEspLive();
+    const p = await page(running.consoleUrl!);
+    await p.locator('#browser-device').waitFor({ state: 'visible' });
+    await p.locator('#talk').click();
+    await p.waitForFunction(() => 'espLiveBrowserDevice' in window);
+    await p.evaluate(() => (window as unknown as { espLiveBrowserDevice: { record(): void } }).espLiveBrowserDevice.record());
+    const card = p.locator('article.card[data-device^="browser-"]');
+    await card.waitFor({ timeout: 5000 });
+    await card.locator('ol.transcript li.assistant').waitFor({ timeout: 15_000 });
+    type Device = { stats: { state: string; credits: number; audioOutFrames: number }; recorded(): Int16Array };
+    await p.waitForFunction(() => (window as unknown as { espLiveBrowserDevice: Device }).espLiveBrowserDevice.stats.state === 'listening', undefined, { timeout: 10_000 });
+    const { played, stats } = await p.evaluate(() => {
+      const d = (window as unknown as { espLiveBrowserDevice: Device }).espLiveBrowserDevice;
+      return { played: Array.from(d.recorded()), stats: d.stats };
+    });
+    await card.locator('summary').click(); // link and Live session health
+    await expect.poll(() => card.locator('dd[data-field="underruns"]').textContent()).toBe('0'); // underruns, from the page's own CREDITs
+    await p.screenshot({ path: join(dir, 'console-browser-device.png'), fullPage: true });
+    expect(stats.audioOutFrames).toBeGreaterThan(50);
+    expect(stats.credits).toBeGreaterThan(10);
+    writeFileSync(join(dir, 'played.wav'), writeWavS16(Int16Array.from(played), RATE_HZ));
+    writeFileSync(join(dir, 'words.wav'), writeWavS16(words, RATE_HZ));
+    const { snrDb } = alignedSnrDb(words, Int16Array.from(played), RATE_HZ);
+    console.log(`browser device: ${played.length} samples played, SNR ${snrDb.toFixed(1)} dB against the words said`);
+    expect(played.length).toBeGreaterThan(words.length);
+    expect(snrDb).toBeGreaterThan(20); // 36 dB measured: the same words, not merely some sound
+  });
+});
