@@ -16,6 +16,7 @@ Commands:
   (none)           run the bridge: boards on USB and Wi-Fi talk to Gemini (esp-live --help-run)
   devices          list serial ports, marking likely boards
   doctor           check this computer for a run, with the fix for each problem
+  service          run esp-live as a systemd service (esp-live service --help)
   demo             offline demo: emulator + simulated board; writes the reply to a WAV
   provision        write a board's Wi-Fi, host and token over USB (esp-live provision --help)
   simulate         a simulated board (esp-live simulate --help)
@@ -45,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/devices.js')).devicesCommand(out);
     case 'doctor':
       return (await import('./commands/doctor.js')).doctorCommand(rest, out);
+    case 'service':
+      return (await import('./commands/service.js')).serviceCommand(rest, out);
     case 'demo':
       return (await import('./commands/demo.js')).demoCommand(rest, out);
     case 'simulate':

@@ -15,7 +15,9 @@ export function udevRule(): string {
     '# All ATTRS keys of a rule match on the same parent (the USB device), so $attr{serial} is its',
     '# serial number. Adapters without a serial number (most CH340s) get access but no stable name.',
   ];
+  const wholeVendors = new Set(KNOWN_BOARDS.filter((b) => b.productId === undefined).map((b) => b.vendorId));
   for (const board of KNOWN_BOARDS) {
+    if (board.productId !== undefined && wholeVendors.has(board.vendorId)) continue; // a rule for every product of this vendor follows
     const ids = `SUBSYSTEM=="tty", ATTRS{idVendor}=="${board.vendorId}"${board.productId ? `, ATTRS{idProduct}=="${board.productId}"` : ''}`;
     lines.push(`# ${board.chip}`);
     lines.push(`${ids}, MODE="0660", GROUP="dialout", ENV{ID_MM_DEVICE_IGNORE}="1"`);
