@@ -363,6 +363,8 @@ static void test_device(void) {
     d.hello.u.hello.speaker.sample_rate_hz = 16000;
     d.hello.u.hello.speaker.sample_format = 1;
     d.hello.u.hello.speaker.channels = 1;
+    d.hello.u.hello.speaker.codecs = EL_CODECS_ALL;
+    d.hello.u.hello.mic = (el_format_t){ 16000, EL_SAMPLE_S16LE, 1, EL_CODECS_ALL };
     el_framer_init(f);
     size_t at = 0;
     el_msg_t m;
@@ -551,6 +553,24 @@ static void test_device_v11(void) {
     for (int i = 0; i < 5; i++) el_device_play(&d, dac, 160, 800000);
     feed(&d, &a);
     CHECK(p.underruns == 1, "1.0: dry, then more of the same reply: one underrun (%u)", p.underruns);
+    /* A WELCOME the board cannot follow (found by fuzz_device.c): refused, like a bad HELLO. */
+    el_device_event(&d, EL_EV_HELLO_REQUEST);
+    while (next_message(f, &at, &m)) {}
+    el_msg_t odd = w;
+    odd.u.welcome.frame_ms = 12288;
+    feed(&d, &odd);
+    CHECK(d.state == EL_STATE_REFUSED && next_message(f, &at, &m) && m.type == EL_MSG_ERROR && m.u.error.code == EL_ERROR_UNSUPPORTED_FORMAT &&
+          next_message(f, &at, &m) && m.type == EL_MSG_GOODBYE && m.u.goodbye.reason == EL_GOODBYE_ERROR, "WELCOME frameMs 12288: ERROR, GOODBYE, refused");
+    CHECK(el_device_mic_frame_samples(&d) <= 961, "and its frame size was never taken");
+    d.hello.u.hello.mic.codecs = EL_CODEC_BIT(EL_CODEC_PCM);
+    el_device_event(&d, EL_EV_HELLO_REQUEST);
+    while (next_message(f, &at, &m)) {}
+    odd = w;
+    odd.u.welcome.mic_codec = EL_CODEC_IMA_ADPCM;
+    feed(&d, &odd);
+    CHECK(d.state == EL_STATE_REFUSED && next_message(f, &at, &m) && m.type == EL_MSG_ERROR && m.u.error.code == EL_ERROR_UNSUPPORTED_FORMAT,
+          "WELCOME with a mic codec the board did not offer: refused");
+    d.hello.u.hello.mic.codecs = EL_CODECS_ALL;
     /* GOODBYE error: refused, silent until asked again. */
     el_device_event(&d, EL_EV_HELLO_REQUEST);
     while (next_message(f, &at, &m)) {}

@@ -234,12 +234,37 @@ static void on_config_set(el_device_t *d, const el_msg_t *m) {
     else send_config_report(d);
 }
 
+/* What makes a WELCOME impossible to follow, for people, or NULL: a frame duration other than
+ * section 3.1's, or a codec this board did not offer. */
+static const char *welcome_problem(const el_device_t *d, const el_msg_t *m) {
+    uint16_t ms = m->u.welcome.frame_ms;
+    if (ms != 0 && ms != 20 && ms != 10 && ms != 5) return "WELCOME frameMs is not 20, 10 or 5";
+    if (m->u.welcome.mic_codec > EL_CODEC_IMA_ADPCM || !(d->hello.u.hello.mic.codecs & EL_CODEC_BIT(m->u.welcome.mic_codec)))
+        return "WELCOME micCodec is not one this device offered";
+    if (m->u.welcome.speaker_codec > EL_CODEC_IMA_ADPCM || !(d->hello.u.hello.speaker.codecs & EL_CODEC_BIT(m->u.welcome.speaker_codec)))
+        return "WELCOME speakerCodec is not one this device offered";
+    return NULL;
+}
+
 void el_device_handle(el_device_t *d, const el_msg_t *m) {
     switch (m->type) {
     case EL_MSG_HELLO_REQUEST: run(d, EL_EV_HELLO_REQUEST, NULL); return;
-    case EL_MSG_WELCOME:
-        run(d, m->u.welcome.protocol_version == EL_PROTOCOL_VERSION ? EL_EV_WELCOME_OK : EL_EV_WELCOME_BAD_VERSION, m);
+    case EL_MSG_WELCOME: {
+        const char *why = m->u.welcome.protocol_version == EL_PROTOCOL_VERSION ? welcome_problem(d, m) : NULL;
+        if (!why) {
+            run(d, m->u.welcome.protocol_version == EL_PROTOCOL_VERSION ? EL_EV_WELCOME_OK : EL_EV_WELCOME_BAD_VERSION, m);
+            return;
+        }
+        /* A WELCOME this board cannot follow: refused the way the host refuses a HELLO (4.1). */
+        el_msg_t bye;
+        memset(&bye, 0, sizeof bye);
+        send_error(d, EL_ERROR_UNSUPPORTED_FORMAT, why);
+        bye.type = EL_MSG_GOODBYE;
+        bye.u.goodbye.reason = EL_GOODBYE_ERROR;
+        el_device_send(d, &bye);
+        run(d, EL_EV_GOODBYE_REFUSED, NULL);
         return;
+    }
     case EL_MSG_GOODBYE:
         /* reasons 2 and 3: the host refused this HELLO; asking again would only be refused again */
         run(d, m->u.goodbye.reason == EL_GOODBYE_ERROR || m->u.goodbye.reason == EL_GOODBYE_VERSION_MISMATCH ? EL_EV_GOODBYE_REFUSED : EL_EV_GOODBYE, NULL);
