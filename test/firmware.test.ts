@@ -34,19 +34,19 @@ function make(...args: string[]): string {
 describe('firmware core (C)', () => {
   it('passes its tests on the host with AddressSanitizer and UBSan, against PROTOCOL.md', () => {
     expect(make('host')).toMatch(/^(\d+) passed, 0 failed$/m);
-  });
+  }, 90_000); // compiling with the sanitizers is most of it: slow on a loaded machine
 
   it('passes the same tests cross-compiled for rv32imac (ESP32-C6 ISA) under QEMU', () => {
     const out = make('qemu');
     const [, passed] = /(\d+) passed, 0 failed/.exec(out) ?? [];
     expect(Number(passed)).toBeGreaterThan(100);
-  });
+  }, 90_000);
 
-  it('survives a bounded libFuzzer run of the frame decoder', () => {
+  it('survives bounded libFuzzer runs of the frame decoder and of the whole board application', () => {
     const out = make('fuzz', 'FUZZ_SECONDS=10');
     expect(out).toMatch(/stat::number_of_executed_units:\s+\d+/);
     expect(out).not.toMatch(/ERROR: AddressSanitizer|SUMMARY: UndefinedBehaviorSanitizer|deadly signal/);
-  });
+  }, 120_000);
 });
 
 describe('cross-implementation check', () => {
