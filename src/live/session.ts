@@ -20,7 +20,7 @@ import { toConnectConfig, type LiveConfig } from './config.js';
 import { classifyFailure, CloseCap, type Failure } from './failures.js';
 import { HeldInput, MicHistory, MIC_RATE_HZ, samplesToMs, type Held } from './micBuffer.js';
 import { isBlockingCall } from './models.js';
-import { GuardedSocketFactory } from './socket.js';
+import { GuardedSocketFactory, installSocketFactory } from './socket.js';
 import { SpeechDetector } from './speechDetector.js';
 import { ToolRegistry, type ToolCall } from './tools.js';
 import { ConversationHistory, UserTurnText, type HistoryTurn } from './transcripts.js';
@@ -38,7 +38,8 @@ const MIC_IDLE_MS = 1000;
 /** Failed connection attempts in a row before the user is told Gemini is unreachable. */
 const UNREACHABLE_AFTER_ATTEMPTS = 2;
 
-export type LiveState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
+/** `asleep`: the connection is closed to save cost while nobody talks; the conversation is kept (sleep()). */
+export type LiveState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'asleep' | 'closed' | 'failed';
 
 export interface LiveSessionEvents extends Record<string, unknown[]> {
   /** Model audio (s16 mono) at `rateHz` (24 kHz). */
@@ -87,6 +88,9 @@ export interface LiveSessionStats {
   micHeldMs: number;
   /** Mic audio sent again (an in-flight utterance after a lost connection). */
   micReplayedMs: number;
+  /** Times the connection was closed for quiet (sleep()) and opened again by new input. */
+  sleeps: number;
+  wakes: number;
 }
 
 export interface LiveSessionOptions {
@@ -116,6 +120,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     micDroppedMs: 0,
     micHeldMs: 0,
     micReplayedMs: 0,
+    sleeps: 0,
+    wakes: 0,
   };
   state: LiveState = 'idle';
   /** The newest handle the server marked resumable. */
@@ -295,6 +301,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private hold(item: Held): void {
     this.held.push(item);
     this.countDropped();
+    if (this.state === 'asleep') this.wake();
   }
 
   private countDropped(): void {
@@ -317,6 +324,38 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
         this.sendMic(item.audio);
       }
     }
+  }
+
+  /**
+   * Closes the connection, not the conversation, while nobody talks: Gemini bills input audio by
+   * its duration, silence included (docs/live-api-notes.md, "Cost"). The resumption handle and
+   * the conversation's text are kept; the next audio, text or activity wakes the session, held
+   * (bounded by micBufferMs) until the new connection is open, and the conversation resumes (or
+   * is re-seeded from its text when the handle has expired, after about 2 h). Returns false, and
+   * does nothing, while something is in flight: an utterance, a reply, a tool call, held input.
+   */
+  sleep(): boolean {
+    if (this.state !== 'open' || this.connecting || this.switching || this.held.length) return false;
+    if (this.detector.speaking || this.unanswered !== undefined || this.awaitingReply || this.replying || this.interactionOpen) return false;
+    if (this.blockingCalls.size || this.runningTools.size) return false;
+    for (const t of [this.switchTimer, this.stallTimer, this.micIdleTimer]) t?.cancel();
+    this.switchPending = false; // the goAway of a connection that is closing anyway
+    this.streamEnded = true;
+    if (!this.resumptionHandle || !this.config.resumption) this.reseed ??= 'missing';
+    this.attempt++;
+    this.forgetConnection();
+    this.session?.close();
+    this.session = undefined;
+    this.stats.sleeps++;
+    this.setState('asleep');
+    return true;
+  }
+
+  /** New input while asleep: connect again, quietly (the board is not shown CONNECTING). */
+  private wake(): void {
+    this.stats.wakes++;
+    this.switching = true;
+    void this.connect();
   }
 
   close(): void {
@@ -395,13 +434,20 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     let socket: WebSocket | undefined;
     let closeInfo: { code: number; reason: string } | undefined;
     // The SDK's own extension point; see socket.ts for why it is replaced.
-    (ai.live as unknown as { webSocketFactory: GuardedSocketFactory }).webSocketFactory = new GuardedSocketFactory({
+    const factory = new GuardedSocketFactory({
       onSocket: (s) => {
         socket = s;
         s.on('pong', () => (this.heardSincePing = true));
       },
       onMalformed: (sample) => this.onMalformed(attempt, sample),
     });
+    try {
+      installSocketFactory(ai.live, factory);
+    } catch (error) {
+      this.connecting = false;
+      this.fail(attempt, { kind: 'fatal', error: error as EspLiveError }, 'sdk', true);
+      return;
+    }
     const handle = this.config.resumption ? this.resumptionHandle : undefined;
     let timer: Timer | undefined;
     try {

@@ -6,6 +6,7 @@
  * so a connection stuck before setupComplete can be terminated.
  */
 import { WebSocket } from 'ws';
+import { EspLiveError } from '../errors.js';
 
 interface Callbacks {
   onopen: () => void;
@@ -52,4 +53,21 @@ export class GuardedSocketFactory {
       },
     };
   }
+}
+
+/**
+ * Puts our factory where the SDK's Live module keeps its own. @google/genai 3.1.0 takes a
+ * WebSocketFactory in the Live constructor and keeps it in a field its TypeScript types call
+ * private (`webSocketFactory`, read by `connect()`); there is no public option for it. So this
+ * adapter checks that the field is there and is a factory before replacing it, and fails loudly
+ * (LIVE_SDK_CHANGED) if an SDK update moved it, instead of silently using the SDK's own socket
+ * (whose unguarded JSON parsing can end the process). test/live.socket.test.ts pins it with the
+ * real SDK.
+ */
+export function installSocketFactory(live: object, factory: GuardedSocketFactory): void {
+  const holder = live as { webSocketFactory?: { create?: unknown } };
+  if (typeof holder.webSocketFactory?.create !== 'function') {
+    throw new EspLiveError('LIVE_SDK_CHANGED', 'this version of @google/genai keeps its WebSocket factory elsewhere; esp-live needs the version in package.json (npm ci)');
+  }
+  holder.webSocketFactory = factory;
 }
