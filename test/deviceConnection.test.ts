@@ -98,7 +98,7 @@ describe('HELLO checks (§4.1): UNSUPPORTED_FORMAT naming the field, GOODBYE, li
   ];
   for (const [what, overrides, message] of cases) {
     it(`refuses ${what}`, async () => {
-      const { error, welcome, link, outcome } = await answer(hello(overrides));
+      const { error, welcome, link, outcome } = await answer(hello(overrides), 'websocket');
       expect(error).toMatchObject({ code: ErrorCode.UNSUPPORTED_FORMAT, message: expect.stringMatching(message) });
       expect(link.of('goodbye')).toEqual([{ type: 'goodbye', reason: GoodbyeReason.ERROR }]);
       expect(welcome).toBeUndefined();
@@ -106,6 +106,19 @@ describe('HELLO checks (§4.1): UNSUPPORTED_FORMAT naming the field, GOODBYE, li
       expect(outcome).toMatchObject({ code: 'DEVICE_UNSUPPORTED' });
     });
   }
+
+  it('on USB keeps the port but stops talking to it; a board that restarts with a good HELLO is welcomed', async () => {
+    const s = await answer(hello({ playbackBufferSamples: 200 }), 'serial');
+    expect(s.error).toMatchObject({ code: ErrorCode.UNSUPPORTED_FORMAT });
+    expect(s.link.closed).toBe(false);
+    expect(s.notices[0]).toMatch(/cannot be served: playbackBufferSamples 200/);
+    s.clock.advance(60_000);
+    expect(s.link.of('helloRequest')).toHaveLength(0); // no asking a board the host refused
+    expect(s.notices).toHaveLength(1);
+    s.link.deliver(hello());
+    await settle();
+    expect(s.result()).toMatchObject({ frameMs: 20 });
+  });
 
   it('accepts a buffer of exactly 2 frames, and treats maxMessageBytes above 2048 as 2048', async () => {
     const { welcome, link } = await answer(hello({ playbackBufferSamples: 640, maxMessageBytes: 65535 }));
@@ -159,7 +172,7 @@ describe('versions (§0.1)', () => {
   });
 
   it('another major version: VERSION_MISMATCH and GOODBYE, and the user is told which side to update', async () => {
-    const { error, link, outcome } = await answer(hello({ protocolVersion: 2 }));
+    const { error, link, outcome } = await answer(hello({ protocolVersion: 2 }), 'websocket');
     expect(error).toMatchObject({ code: ErrorCode.VERSION_MISMATCH });
     expect(link.of('goodbye')[0].reason).toBe(GoodbyeReason.VERSION_MISMATCH);
     expect((outcome as Error).message).toMatch(/Update esp-live on the host/);

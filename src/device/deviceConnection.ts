@@ -79,6 +79,8 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
   private closed = false;
   private welcomedAt = 0;
   private intro: Introduction | undefined;
+  /** A USB board was refused: the host no longer asks it for a HELLO (it may still send one). */
+  private refused = false;
   private readonly clock: Clock;
   /** The host's say on whether this device may be served (token binding, limits): a refusal's reason. */
   private admit: ((hello: Hello) => string | undefined) | undefined;
@@ -124,7 +126,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
       const ask = (delayMs: number) => {
         timers.push(
           this.clock.after(delayMs, () => {
-            if (this.intro || this.info) return;
+            if (this.intro || this.info || this.refused) return;
             this.link.resync();
             this.send({ type: 'helloRequest' });
             ask(ASK_AGAIN_MS[Math.min(attempt++, ASK_AGAIN_MS.length - 1)]);
@@ -132,7 +134,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
         );
       };
       ask(FIRST_ASK_MS);
-      timers.push(this.clock.after(WAITING_NOTICE_MS, () => this.emit('notice', `${this.link.name}: no board has introduced itself yet; still asking. Is esp-live firmware on it, at this baud rate?`)));
+      timers.push(this.clock.after(WAITING_NOTICE_MS, () => this.intro || this.info || this.refused || this.emit('notice', `${this.link.name}: no board has introduced itself yet; still asking. Is esp-live firmware on it, at this baud rate?`)));
       if (this.link.kind === 'websocket') {
         timers.push(this.clock.after(WEBSOCKET_SILENT_MS, () => this.settle?.(new EspLiveError('DEVICE_NO_HELLO', `${this.link.name} did not introduce itself within ${WEBSOCKET_SILENT_MS / 1000} s`, { retryable: true }))));
       }
@@ -164,6 +166,7 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
       this.send({ type: 'goodbye', reason: GoodbyeReason.UNAUTHORISED });
       return this.refuse(new EspLiveError('DEVICE_REFUSED', `${this.link.name}: ${refusal}`));
     }
+    this.refused = false;
     const intro: Introduction = { hello, tools: [], refused: new Set(), timer: this.clock.after(Limit.TOOLS_WAIT_MS, () => this.welcome(intro)) };
     this.intro = intro;
     if (hello.toolCount === 0) this.welcome(intro);
@@ -219,7 +222,18 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
     else if (restarted) this.emit('restarted', info);
   }
 
+  /**
+   * Refuses the device. A WebSocket is closed (the board reconnects later, §5 REFUSED). A USB
+   * port is kept but the host stops talking to it (§4.1): closing it would only make the port
+   * watcher open it again and ask again; a board that restarts (reflashed) says HELLO by
+   * itself and is checked again.
+   */
   private refuse(error: EspLiveError): void {
+    if (this.settle && this.link.kind === 'serial') {
+      this.refused = true;
+      this.emit('notice', error.message);
+      return;
+    }
     if (this.settle) this.settle(error);
     else this.emit('notice', error.message);
     this.link.close();
