@@ -9,6 +9,8 @@ import { createLogger, type Logger } from '../log.js';
 import { LocalAudioLink, probeAlsa } from '../device/localAudio.js';
 import { ConsoleServer } from '../console/consoleServer.js';
 import { LogRing } from '../console/logRing.js';
+import { realClock, type Clock } from '../clock.js';
+import { startIdleHint } from '../ops/idleHint.js';
 
 export interface Running {
   bridge: Bridge;
@@ -18,7 +20,7 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function runCommand(argv: string[], out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<Running | undefined> {
+export async function runCommand(argv: string[], out: (line: string) => void, env: NodeJS.ProcessEnv = process.env, clock: Clock = realClock): Promise<Running | undefined> {
   const { config, help } = loadConfig(argv, env);
   if (help) {
     out(RUN_HELP);
@@ -93,6 +95,8 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     throw error;
   }
   log.log('info', `esp-live running (model ${live.model}${emulator ? ', EMULATOR' : ''}); Ctrl-C to stop`);
+  const idleHint = startIdleHint({ clock, connected: () => [...bridge.agents.values()].some((a) => a.connection), say: (m) => log.log('info', m), wsUrl, consoleUrl });
+  stoppers.push(() => idleHint.cancel());
   return {
     bridge,
     config,
