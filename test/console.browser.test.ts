@@ -104,7 +104,17 @@ describe('web console in Chromium', () => {
     await expect.poll(() => card.locator('.led').getAttribute('data-state')).toBe('listening');
     expect(await card.locator('dl').first().textContent()).toContain('websocket');
 
-    // Push-to-talk from the keyboard: Tab-reachable, Space held while the board speaks.
+    // Every control is reachable with Tab, in reading order.
+    const reached: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await p.keyboard.press('Tab');
+      reached.push(await p.evaluate(() => {
+        const e = document.activeElement as HTMLInputElement;
+        return e.id || e.className || `${e.tagName.toLowerCase()}${e.type ? `:${e.type}` : ''}`;
+      }));
+    }
+    expect(reached).toEqual(['talk', 'aec', 'ptt', 'interrupt', 'input:range', 'summary']);
+    // Push-to-talk from the keyboard: Space held while the board speaks.
     const ptt = card.locator('button.ptt');
     await ptt.focus();
     await p.keyboard.down(' ');

@@ -11,13 +11,20 @@ import { LogRing } from '../src/console/logRing.js';
 import { loadConfig } from '../src/config.js';
 import { validateLiveConfig } from '../src/live/config.js';
 import { createLogger } from '../src/log.js';
+import type { DeviceView } from '../src/console/bridgeView.js';
+import { startRig, until, type Rig } from './helpers/bridge.js';
+import { cleanup, spokenTurn } from './helpers/live.js';
 
 const PASSWORD = 'correct horse battery';
 const BROWSER = { token: 'browser-token-0123456789', port: 8765, path: '/device', tls: false };
 let server: ConsoleServer | undefined;
+let rig: Rig | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  await rig?.close();
+  rig = undefined;
+  await cleanup();
 });
 
 async function start(options: Partial<ConsoleOptions> = {}): Promise<{ url: string; logs: string[]; ring: LogRing }> {
@@ -42,7 +49,7 @@ function http(url: string, path: string, options: { method?: string; headers?: R
   });
 }
 
-type ConsoleMessage = { type: string; log?: { text: string; device: string }[]; text?: string };
+type ConsoleMessage = { type: string; log?: { text: string; device: string }[]; text?: string; devices?: DeviceView[] };
 function upgrade(url: string, headers: Record<string, string>): Promise<{ status: number; ws?: WebSocket; messages: ConsoleMessage[] }> {
   const ws = new WebSocket(new URL('/live', url).href.replace('http', 'ws'), { headers });
   const messages: ConsoleMessage[] = [];
@@ -114,6 +121,31 @@ describe('console server', () => {
     expect(hello.log).toEqual([expect.objectContaining({ text: 'board said \\x1b[2Jhi', device: 'x\\u202ey' })]); // escaped before it reaches a page
     expect(messages.filter((m) => m.type === 'error')).toEqual([{ type: 'error', text: 'no such device' }]);
     expect(messages.some((m) => m.type === 'snapshot')).toBe(true);
+  });
+});
+
+describe('console commands reach the board', () => {
+  it('volume sends SET_VOLUME, interrupt FLUSHes a reply as it plays; snapshots show the board, its health and the usage', async () => {
+    rig = await startRig({ persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
+    server = new ConsoleServer({ host: '127.0.0.1', port: 0, bridge: rig.bridge, log: () => undefined });
+    const url = await server.start();
+    const device = await rig.device({ deviceId: 'kitchen' });
+    const { ws, messages } = await upgrade(url, { origin: `http://${new URL(url).host}` });
+    ws!.send(JSON.stringify({ type: 'volume', device: 'kitchen', percent: 40 }));
+    await until(() => device.volumePercent === 40, 2000, 'SET_VOLUME');
+    let flushes = 0;
+    device.on('flush', () => flushes++);
+    device.speak(await spokenTurn());
+    await until(() => device.stats.framesPlayed > 20, 15_000, 'the reply to play');
+    ws!.send(JSON.stringify({ type: 'interrupt', device: 'kitchen' }));
+    await until(() => flushes > 0, 2000, 'the FLUSH');
+    await until(() => messages.filter((m) => m.type === 'snapshot').at(-1)!.devices![0].usage.tokens > 0, 10_000, "the turn's usage");
+    const view = messages.filter((m) => m.type === 'snapshot').at(-1)!.devices![0];
+    ws!.close();
+    expect(view).toMatchObject({ id: 'kitchen', name: 'simulator', link: { kind: 'websocket' }, mic: { rateHz: 16000, codec: 'PCM' }, volumePercent: 40, live: { state: 'open' } });
+    expect(view.health.capacityMs).toBe(200);
+    expect(view.usage.usdEstimate).toBeGreaterThan(0);
+    expect(rig.bridge.agents.get('kitchen')!.stats.bargeIns).toBe(1);
   });
 });
 

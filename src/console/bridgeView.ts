@@ -54,7 +54,9 @@ export interface DeviceView {
     replyFramesDropped: number;
     micOverRate: number;
   };
-  live: { state: LiveState; connectionAgeMs?: number; errorsByCode: Record<string, number>; stats: Record<string, number> };
+  live: { state: LiveState; connectionAgeMs?: number; reconnectsByCause: Record<string, number>; errorsByCode: Record<string, number>; stats: Record<string, number> };
+  /** Today's usage from the bridge's meter: tokens of every kind, the estimated cost, whether the budget still allows more. */
+  usage: { tokens: number; usdEstimate: number; audioSecondsUp: number; allowed: boolean };
   volumePercent?: number;
 }
 
@@ -123,15 +125,22 @@ export class BridgeView extends TypedEmitter<BridgeViewEvents> {
         live: {
           state: t.liveState,
           connectionAgeMs: t.liveState === 'open' && t.openedAt !== undefined ? Math.round(now - t.openedAt) : undefined,
+          reconnectsByCause: { ...agent.live.stats.reconnectsByCause },
           errorsByCode: { ...t.errorsByCode },
           // Whatever the session counts today (other work adds to it): numbers only.
           stats: Object.fromEntries(Object.entries(agent.live.stats).filter(([, v]) => typeof v === 'number')),
         },
+        usage: this.usage(agent.deviceId),
         volumePercent: t.volumePercent,
       };
       t.inDbfs = t.outDbfs = SILENCE_DBFS;
       return view;
     });
+  }
+
+  private usage(id: string): DeviceView['usage'] {
+    const u = this.bridge.usage.today(id);
+    return { tokens: u.inputText + u.inputAudio + u.outputText + u.outputAudio, usdEstimate: Math.round(u.usd * 10_000) / 10_000, audioSecondsUp: Math.round(u.audioSecondsUp * 10) / 10, allowed: this.bridge.usage.allowed(id) };
   }
 
   transcript(): TranscriptLine[] {

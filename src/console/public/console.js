@@ -88,7 +88,8 @@ function card(device) {
     root, led, name, state, inMeter, outMeter, volume, transcript,
     link: row(info, 'link', 'link'), firmware: row(info, 'firmware', 'firmware'), codecs: row(info, 'audio', 'codecs'),
     buffer: row(health, 'device buffer', 'buffer'), underruns: row(health, 'underruns', 'underruns'), stale: row(health, 'stale frames', 'stale'), rtt: row(health, 'round trip', 'rtt'), dropped: row(health, 'dropped', 'dropped'),
-    liveState: row(live, 'Live', 'liveState'), age: row(live, 'connected for', 'age'), liveStats: row(live, 'session', 'liveStats'), errors: row(live, 'errors', 'errors'),
+    liveState: row(live, 'Live', 'liveState'), age: row(live, 'connected for', 'age'), liveStats: row(live, 'session', 'liveStats'), causes: row(live, 'reconnects by cause', 'causes'), errors: row(live, 'errors', 'errors'),
+    usage: row(info, 'today', 'usage'),
   };
   cards.set(device.id, c);
   $('devices').append(root);
@@ -126,7 +127,10 @@ function showDevices(devices) {
     c.liveState.textContent = d.live.state;
     c.age.textContent = age(d.live.connectionAgeMs);
     c.liveStats.textContent = counts(d.live.stats);
+    c.causes.textContent = counts(d.live.reconnectsByCause);
     c.errors.textContent = counts(d.live.errorsByCode);
+    const u = d.usage;
+    c.usage.textContent = `${u.tokens} tokens, about $${u.usdEstimate.toFixed(4)}, ${u.audioSecondsUp} s of microphone${u.allowed ? '' : ' (budget used up)'}`;
     if (d.volumePercent !== undefined && document.activeElement !== c.volume) c.volume.value = String(d.volumePercent);
   }
   for (const [id, c] of cards) {
