@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { DEFAULT_MAX_DEVICES, type DeviceProfile } from './bridge/bridge.js';
 import type { TokenGrant } from './device/link.js';
 import type { Budget, Prices } from './bridge/usageMeter.js';
+import { HOST_TOOLS_SCHEMA, MCP_SCHEMA, McpConfigProblem, resolveMcpServers } from './tools/toolsConfig.js';
+import type { McpServerConfig } from './tools/mcpHub.js';
 
 export interface AppConfig {
   /** Gemini API key; undefined means: use the built-in emulator. */
@@ -27,6 +29,10 @@ export interface AppConfig {
   budget: { perDevice?: Budget; total?: Budget };
   conversationLog?: string;
   recordDir?: string;
+  /** MCP servers whose tools the devices get (README "Tools"). */
+  mcp: McpServerConfig[];
+  /** The host's own tools; each on unless switched off. */
+  hostTools: { time: boolean; timers: boolean; stateFile?: string };
   json: boolean;
   debug: boolean;
 }
@@ -127,6 +133,10 @@ const FILE_SCHEMA = z.strictObject({
   budget: z.strictObject({ perDevice: budget, total: budget }, { error: 'must be an object' }).partial().optional(),
   conversationLog: str.optional(),
   recordDir: str.optional(),
+  // --- tools (issue 14): src/tools/toolsConfig.ts
+  mcp: MCP_SCHEMA.optional(),
+  tools: HOST_TOOLS_SCHEMA.optional(),
+  // ---
 }, { error: 'must be a JSON object' });
 
 function bad(where: string, field: string, problem: string): EspLiveError {
@@ -230,6 +240,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (values['no-barge-in']) liveInput.bargeIn = false;
   if ('apiKey' in liveInput) throw bad(where, 'live.apiKey', 'must not be in a file: set GEMINI_API_KEY in the environment');
   const live = validateLiveConfig({ apiKey: apiKey ?? 'emulator', ...(liveInput as Partial<LiveConfig>) });
+  let mcp: McpServerConfig[];
+  try {
+    mcp = resolveMcpServers(file.mcp, env);
+  } catch (error) {
+    if (error instanceof McpConfigProblem) throw bad(where, error.field, error.problem);
+    throw error;
+  }
   const config: AppConfig = {
     apiKey,
     live,
@@ -259,6 +276,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     budget: file.budget ?? {},
     conversationLog: values.log ?? file.conversationLog,
     recordDir: values.record ?? file.recordDir,
+    mcp,
+    hostTools: { time: file.tools?.time !== false, timers: file.tools?.timers !== false, stateFile: file.tools?.stateFile },
     json: values.json ?? false,
     debug: values.debug ?? false,
   };

@@ -13,6 +13,7 @@ import type { DeviceLink, TokenGrant } from '../device/link.js';
 import { Feature, GoodbyeReason, type Hello } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { DeviceAgent } from './deviceAgent.js';
+import type { ToolSource } from '../tools/toolSource.js';
 import { recordTurns } from './recorder.js';
 import { PIPELINE_RATE_HZ } from '../device/deviceAudio.js';
 import { DEFAULT_PRICES, describeTotals, UsageMeter, WARN_AT, type Budget, type Prices } from './usageMeter.js';
@@ -41,6 +42,8 @@ export interface BridgeOptions {
   /** Prices (USD per 1M tokens) and daily budgets for the usage meter. */
   pricing?: Partial<Prices>;
   budget?: { perDevice?: Budget; total?: Budget };
+  /** Tools beside the device's own: MCP servers, the host's tools. A session starts once they are known. */
+  toolSources?: ToolSource[];
 }
 
 /** How often each device's day so far is summed up in the log. */
@@ -63,6 +66,7 @@ export class Bridge {
   private readonly owners = new Map<string, string>();
   private readonly reserved = new Map<string, string>();
   private closed = false;
+  private readonly toolDetachers = new Map<string, (() => void)[]>();
   /** Tokens, audio seconds and estimated cost per device and per day; the budgets. */
   readonly usage: UsageMeter;
   private readonly summaryTimer: NodeJS.Timeout;
@@ -195,6 +199,8 @@ export class Bridge {
   private endConversation(id: string): void {
     clearTimeout(this.graceTimers.get(id));
     this.graceTimers.delete(id);
+    for (const detach of this.toolDetachers.get(id) ?? []) detach();
+    this.toolDetachers.delete(id);
     this.agents.get(id)?.close();
     this.agents.delete(id);
     this.owners.delete(id);
@@ -248,7 +254,11 @@ export class Bridge {
     live.on('error', (error) => log.log(error.retryable ? 'warn' : 'error', error.message, { ...fields, code: error.code }));
     live.on('unreachable', (error) => log.log('warn', error.message, { ...fields, code: error.code }));
     live.on('notice', (message) => log.log('info', message, fields));
-    live.start().catch((error: Error) => log.log('error', `Live session could not start: ${error.message}`, fields));
+    const sources = this.options.toolSources ?? [];
+    this.toolDetachers.set(id, sources.map((source) => source.attach({ id, name }, live, { log: (level, text, more) => log.log(level, text, { ...fields, ...more }) })));
+    void Promise.all(sources.map((source) => source.ready()))
+      .then(() => (live.state === 'idle' ? live.start() : undefined))
+      .catch((error: Error) => log.log('error', `Live session could not start: ${error.message}`, fields));
     this.agents.set(id, agent);
     return agent;
   }

@@ -11,6 +11,7 @@ import { ConsoleServer } from '../console/consoleServer.js';
 import { LogRing } from '../console/logRing.js';
 import { realClock, type Clock } from '../clock.js';
 import { startIdleHint } from '../ops/idleHint.js';
+import { McpHub } from '../tools/mcpHub.js';
 
 export interface Running {
   bridge: Bridge;
@@ -37,8 +38,11 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     live = { ...live, baseUrl: url };
     log.log('warn', '*** No GEMINI_API_KEY: talking to the built-in Live API EMULATOR, not to Gemini. It echoes what you say. Set GEMINI_API_KEY to talk to Gemini. ***');
   }
+  const mcp = config.mcp.length ? new McpHub(config.mcp, log) : undefined;
+  void mcp?.ready(); // servers start now, not when the first board arrives
   const bridge = new Bridge({
     live,
+    toolSources: mcp ? [mcp] : [],
     profiles: config.profiles,
     graceMs: config.graceMs,
     maxDevices: config.maxDevices,
@@ -53,6 +57,7 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
   /** Goodbye to every board first, then the links and listeners, newest first, then the emulator. */
   const stopAll = async () => {
     await bridge.close();
+    await mcp?.close();
     for (const stop of stoppers.splice(0).reverse()) await stop();
     await emulator?.close();
   };

@@ -13,12 +13,14 @@ export interface LiveModelTraits {
    * default, BLOCKING opt-in), and `turnComplete` comes with `interactionStatus`.
    */
   liveInteractions?: boolean;
+  /** Function calling is synchronous only: no NON_BLOCKING declarations (Live "Tool use" page). */
+  syncFunctionsOnly?: boolean;
 }
 
 export const LIVE_MODELS: Readonly<Record<string, LiveModelTraits>> = {
   'gemini-3.8-live': { affectiveDialog: false, proactiveAudio: 'always', liveInteractions: true },
   'gemini-3.8-live-extended-thinking': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: 'always', liveInteractions: true },
-  'gemini-3.1-flash-live-preview': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: false },
+  'gemini-3.1-flash-live-preview': { thinkingLevel: true, affectiveDialog: false, proactiveAudio: false, syncFunctionsOnly: true },
   'gemini-2.5-flash-native-audio-preview-09-2025': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
   'gemini-2.5-flash-native-audio-preview-12-2025': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
   'gemini-2.5-flash-native-audio-latest': { thinkingLevel: false, affectiveDialog: true, proactiveAudio: true },
@@ -43,4 +45,9 @@ export function isBlockingCall(model: string, behavior: string | undefined): boo
   if (behavior === 'NON_BLOCKING') return false;
   if (behavior === 'BLOCKING') return true;
   return !LIVE_MODELS[model]?.liveInteractions;
+}
+
+/** Whether `behavior: NON_BLOCKING` may be declared for this model (unknown models: yes). */
+export function supportsAsyncFunctions(model: string): boolean {
+  return !LIVE_MODELS[model]?.syncFunctionsOnly;
 }

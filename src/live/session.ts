@@ -11,7 +11,7 @@
  * Microphone audio that cannot be sent is held (bounded) and sent in order; what is dropped is
  * counted in micDroppedMs.
  */
-import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
+import { GoogleGenAI, type FunctionResponse, type FunctionResponseScheduling, type LiveServerMessage, type Session } from '@google/genai';
 import { WebSocket } from 'ws';
 import { realClock, type Clock, type Timer } from '../clock.js';
 import { EspLiveError } from '../errors.js';
@@ -22,7 +22,7 @@ import { HeldInput, MicHistory, MIC_RATE_HZ, samplesToMs, type Held } from './mi
 import { isBlockingCall } from './models.js';
 import { GuardedSocketFactory, installSocketFactory } from './socket.js';
 import { SpeechDetector } from './speechDetector.js';
-import { ToolRegistry, type ToolCall } from './tools.js';
+import { ToolRegistry, type ToolCall, type ToolOutcome } from './tools.js';
 import { ConversationHistory, UserTurnText, type HistoryTurn } from './transcripts.js';
 
 export { classifyFailure } from './failures.js';
@@ -260,7 +260,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.userTurnEnded();
   }
 
-  sendToolResponse(responses: { id: string; name: string; response: Record<string, unknown> }[]): void {
+  sendToolResponse(responses: (FunctionResponse & { id: string })[]): void {
     const send = () => this.session!.sendToolResponse({ functionResponses: responses });
     // The response goes ahead of the mic audio it held back.
     if (this.state === 'open' && this.session && !this.connecting && this.socketOpen()) send();
@@ -796,12 +796,20 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private async runTool(attempt: number, call: ToolCall): Promise<void> {
     const controller = new AbortController();
     this.runningTools.set(call.id, controller);
-    const outcome = await this.tools.dispatch(call, this.config.toolTimeoutMs, controller.signal);
+    const live = () => !controller.signal.aborted && attempt === this.attempt; // not cancelled, its connection not gone
+    // A NON_BLOCKING call may answer in steps (willContinue) and with a scheduling.
+    const interim = isBlockingCall(this.config.model, this.tools.behavior(call.name)) ? undefined : (o: ToolOutcome) => live() && this.sendToolResponse([toFunctionResponse(o)]);
+    const outcome = await this.tools.dispatch(call, this.config.toolTimeoutMs, controller.signal, interim);
     this.runningTools.delete(call.id);
-    if (controller.signal.aborted || attempt !== this.attempt) return; // cancelled, or its connection is gone
-    this.sendToolResponse([{ id: outcome.id, name: outcome.name, response: outcome.response as Record<string, unknown> }]);
+    if (!live()) return;
+    this.sendToolResponse([toFunctionResponse(outcome)]);
     if (this.switchPending) this.maybeSwitch();
   }
+}
+
+/** A tool's outcome as the SDK's FunctionResponse. */
+function toFunctionResponse(o: ToolOutcome): FunctionResponse & { id: string } {
+  return { id: o.id, name: o.name, response: o.response as Record<string, unknown>, ...(o.willContinue ? { willContinue: true } : {}), ...(o.scheduling ? { scheduling: o.scheduling as FunctionResponseScheduling } : {}) };
 }
 
 /** Base64 s16le → Int16Array, copying only when the bytes are not 2-byte aligned. */
