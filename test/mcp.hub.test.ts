@@ -1,19 +1,14 @@
 /** MCP servers from the npm registry, run for real over stdio and Streamable HTTP, behind McpHub. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ToolRegistry } from '../src/live/tools.js';
 import type { LiveSession } from '../src/live/session.js';
 import { createLogger } from '../src/log.js';
 import { McpHub, type McpServerConfig } from '../src/tools/mcpHub.js';
 import { until } from './helpers/bridge.js';
-
-const require = createRequire(import.meta.url);
-export const EVERYTHING = join(dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist/index.js');
-export const FILESYSTEM = join(dirname(require.resolve('@modelcontextprotocol/server-filesystem/package.json')), 'dist/index.js');
+import { EVERYTHING, FILESYSTEM, startEverythingHttp } from './helpers/mcp.js';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -32,19 +27,6 @@ function hubOf(configs: McpServerConfig[], options = {}) {
 }
 
 const call = (live: LiveSession, name: string, args: Record<string, unknown>, signal = new AbortController().signal) => live.tools.dispatch({ id: 'c1', name, args }, 8000, signal);
-
-/** server-everything over Streamable HTTP on a free port (it reads PORT). */
-export async function startEverythingHttp(): Promise<{ url: string; child: ChildProcess }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.on('error', () => undefined);
-  child.stdout!.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
-    child.once('exit', (code) => reject(new Error(`server-everything exited (${code})`)));
-  });
-  return { url: `http://127.0.0.1:${port}/mcp`, child };
-}
 
 describe('McpHub with real MCP servers', () => {
   /** Two server-everything processes, one offering everything, one only echo to one board; started once for the tests that only read. */

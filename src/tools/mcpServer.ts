@@ -197,7 +197,10 @@ export class McpServer extends TypedEmitter<McpServerEvents> {
       result = (await sent) as CallToolResult;
     } catch (error) {
       this.stats.failedCalls++;
-      if (options.signal.aborted) throw new Error(`${tool} was cancelled`);
+      if (options.signal.aborted) {
+        this.log('debug', `${tool} cancelled; the server was told (notifications/cancelled)`);
+        throw new Error(`${tool} was cancelled`);
+      }
       if ((error as { code?: number }).code === -32001) {
         void this.checkAlive(client);
         throw new Error(`${tool} did not answer within ${options.timeoutMs} ms`);

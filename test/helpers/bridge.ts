@@ -1,5 +1,5 @@
 /** An emulator, a bridge and a device listener wired together the way `esp-live` runs them. */
-import { Bridge } from '../../src/bridge/bridge.js';
+import { Bridge, type BridgeOptions } from '../../src/bridge/bridge.js';
 import { DeviceServer } from '../../src/device/wsServer.js';
 import type { EmulatorOptions } from '../../src/emulator/server.js';
 import { validateLiveConfig, type LiveConfig } from '../../src/live/config.js';
@@ -20,13 +20,14 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(emulatorOptions: EmulatorOptions = {}, live: Partial<LiveConfig> = {}, graceMs = 30_000): Promise<Rig> {
+export async function startRig(emulatorOptions: EmulatorOptions = {}, live: Partial<LiveConfig> = {}, graceMs = 30_000, extra: Partial<BridgeOptions> = {}): Promise<Rig> {
   const emulator = await startEmulator(emulatorOptions);
   const logs: string[] = [];
   const bridge = new Bridge({
     live: validateLiveConfig({ apiKey: 'TEST_KEY', baseUrl: emulator.baseUrl, ...live }),
     log: createLogger({ json: false, debug: true, write: (l) => logs.push(l) }),
     graceMs,
+    ...extra,
   });
   const server = new DeviceServer({ host: '127.0.0.1', port: 0, tokens: { [TOKEN]: { name: 'test-board', maxSessions: 4 } }, mdns: false, log: (l) => logs.push(l), onLink: (link) => void bridge.addLink(link) });
   const url = await server.start();
