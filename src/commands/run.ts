@@ -11,7 +11,6 @@ import { ConsoleServer } from '../console/consoleServer.js';
 import { LogRing } from '../console/logRing.js';
 import { realClock, type Clock } from '../clock.js';
 import { startIdleHint } from '../ops/idleHint.js';
-import { McpHub } from '../tools/mcpHub.js';
 
 export interface Running {
   bridge: Bridge;
@@ -38,7 +37,8 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     live = { ...live, baseUrl: url };
     log.log('warn', '*** No GEMINI_API_KEY: talking to the built-in Live API EMULATOR, not to Gemini. It echoes what you say. Set GEMINI_API_KEY to talk to Gemini. ***');
   }
-  const mcp = config.mcp.length ? new McpHub(config.mcp, log) : undefined;
+  // Loaded only when configured: the MCP SDK is not needed otherwise.
+  const mcp = config.mcp.length ? new (await import('../tools/mcpHub.js')).McpHub(config.mcp, log) : undefined;
   void mcp?.ready(); // servers start now, not when the first board arrives
   const bridge = new Bridge({
     live,
