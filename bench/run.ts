@@ -5,6 +5,7 @@ import { benchCodecs } from './codecs.js';
 import { benchLive } from './live.js';
 import { benchResampler } from './resampler.js';
 import { benchSerialDecoder } from './serialDecoder.js';
+import { benchSpeechGate } from './speechGate.js';
 
 const sections: Record<string, () => Promise<void>> = {
   serial: benchSerialDecoder,
@@ -13,6 +14,7 @@ const sections: Record<string, () => Promise<void>> = {
   live: benchLive,
   bridge: benchBridge,
   attack: benchAttack,
+  speechGate: benchSpeechGate,
 };
 
 const only = process.argv.slice(2);
