@@ -5,7 +5,7 @@
  */
 import { SpeechGate } from '../src/audio/speechGate.js';
 import { background, CONDITIONS, evaluate, FRAME, mix, RATE, speechCorpus } from '../test/helpers/speechGateEval.js';
-import { bestTimeMs, printTable } from './table.js';
+import { medianTimeMs, printTable } from './table.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
@@ -33,11 +33,11 @@ export async function benchSpeechGate(): Promise<void> {
   );
 
   const input = mix(corpus, background('pink', corpus), 10);
-  const ms = await bestTimeMs(() => {
+  const ms = await medianTimeMs(() => {
     const gate = new SpeechGate();
     for (let at = 0; at < input.length; at += FRAME) gate.push(input.subarray(at, at + FRAME));
-  });
-  printTable('Speech gate CPU (best of repeated runs, 20 ms chunks)', ['audio', 'ms of CPU', 'per second of audio', 'per 20 ms frame'], [
+  }, 15);
+  printTable('Speech gate CPU (median of 15 full runs, 20 ms chunks)', ['audio', 'ms of CPU', 'per second of audio', 'per 20 ms frame'], [
     [`${seconds.toFixed(1)} s`, ms.toFixed(1), `${(ms / seconds).toFixed(3)} ms`, `${((1000 * ms) / (seconds * 50)).toFixed(1)} µs`],
   ]);
 }
