@@ -15,6 +15,8 @@ import { HOST_TOOLS_SCHEMA, MCP_SCHEMA, McpConfigProblem, resolveMcpServers } fr
 import type { McpServerConfig } from './tools/mcpHub.js';
 
 export interface AppConfig {
+  /** The settings file read, if any. */
+  file?: string;
   /** Gemini API key; undefined means: use the built-in emulator. */
   apiKey: string | undefined;
   live: LiveConfig;
@@ -248,6 +250,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw error;
   }
   const config: AppConfig = {
+    file: path,
     apiKey,
     live,
     serial: {

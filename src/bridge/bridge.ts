@@ -38,7 +38,8 @@ export interface BridgeOptions {
   conversationLog?: string;
   /** Keeps per-turn WAVs here. */
   recordDir?: string;
-  createLive?: (config: LiveConfig) => LiveSession;
+  /** Builds a device's Live session (by default a new LiveSession). */
+  createLive?: (config: LiveConfig, deviceId: string) => LiveSession;
   /** Prices (USD per 1M tokens) and daily budgets for the usage meter. */
   pricing?: Partial<Prices>;
   budget?: { perDevice?: Budget; total?: Budget };
@@ -211,7 +212,7 @@ export class Bridge {
     const fields = { device: name || id };
     const profile = { ...this.options.profiles?.[id], ...(name ? this.options.profiles?.[name] : {}) };
     const config = validateLiveConfig({ ...this.options.live, ...profile });
-    const live = this.options.createLive?.(config) ?? new LiveSession({ config });
+    const live = this.options.createLive?.(config, id) ?? new LiveSession({ config });
     const agent = new DeviceAgent({ deviceId: id, live, pushToTalk: !config.vad.automatic, upstreamAllowed: () => this.usage.allowed(id) });
     for (const tool of tools) {
       let schema: unknown;

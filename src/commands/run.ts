@@ -11,6 +11,8 @@ import { ConsoleServer } from '../console/consoleServer.js';
 import { LogRing } from '../console/logRing.js';
 import { realClock, type Clock } from '../clock.js';
 import { startIdleHint } from '../ops/idleHint.js';
+import { HandleStore, stateFileFor } from '../ops/handleStore.js';
+import { LiveSession } from '../live/session.js';
 
 export interface Running {
   bridge: Bridge;
@@ -40,9 +42,19 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
   // Loaded only when configured: the MCP SDK is not needed otherwise.
   const mcp = config.mcp.length ? new (await import('../tools/mcpHub.js')).McpHub(config.mcp, log) : undefined;
   void mcp?.ready(); // servers start now, not when the first board arrives
+  // Conversations open at the last clean shutdown resume (handles kept next to the settings file).
+  const handles = config.file ? new HandleStore(stateFileFor(config.file)) : undefined;
+  const stateProblem = handles?.load();
+  if (stateProblem) log.log('warn', stateProblem);
   const bridge = new Bridge({
     live,
     toolSources: mcp ? [mcp] : [],
+    createLive: (liveConfig, deviceId) => {
+      const session = new LiveSession({ config: liveConfig });
+      session.resumptionHandle = handles?.take(deviceId, liveConfig.model);
+      if (session.resumptionHandle) log.log('info', 'resuming the conversation from before the restart', { device: deviceId });
+      return session;
+    },
     profiles: config.profiles,
     graceMs: config.graceMs,
     maxDevices: config.maxDevices,
@@ -56,6 +68,12 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
   const stoppers: (() => Promise<void> | void)[] = [];
   /** Goodbye to every board first, then the links and listeners, newest first, then the emulator. */
   const stopAll = async () => {
+    const open = [...bridge.agents].flatMap(([deviceId, agent]) => (agent.live.resumptionHandle ? [{ deviceId, handle: agent.live.resumptionHandle, model: agent.live.config.model }] : []));
+    try {
+      handles?.save(open);
+    } catch (error) {
+      log.log('warn', `could not keep the conversations for the next start (${(error as Error).message})`);
+    }
     await bridge.close();
     await mcp?.close();
     for (const stop of stoppers.splice(0).reverse()) await stop();
