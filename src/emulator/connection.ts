@@ -100,6 +100,8 @@ export class EmulatorConnection {
   private inputResampler?: Resampler;
   private responding = false;
   private generation = 0;
+  /** The scheduling of the last final tool response (NON_BLOCKING: INTERRUPT, WHEN_IDLE, SILENT). */
+  private pendingScheduling: string | undefined;
   private pendingTool?: { id: string; blocking: boolean; sentAt: number; resolve: (result: unknown) => void };
   /** The utterance being answered, reported when its reply ends. */
   private answering?: HeardUtterance;
@@ -428,7 +430,11 @@ export class EmulatorConnection {
   private onToolResponse(response: Json): void {
     if (this.options.random() < this.options.behaviour.notFoundAfterToolResponseRate) return this.close(1008, 'Requested entity was not found.');
     for (const r of response.functionResponses ?? []) {
+      this.conversation?.rememberToolResponse({ name: r.name, response: r.response, willContinue: r.willContinue, scheduling: r.scheduling });
       if (!this.pendingTool || r.id !== this.pendingTool.id) continue;
+      // willContinue: more responses for this call follow (a NON_BLOCKING call reporting progress); the call stays open.
+      if (r.willContinue && !this.pendingTool.blocking) continue;
+      this.pendingScheduling = r.scheduling;
       this.pendingTool.resolve(r.response);
       this.pendingTool = undefined; // now, not when the reply resumes: input right behind the response is fine
     }
@@ -548,6 +554,12 @@ export class EmulatorConnection {
       toolResult = await response;
       this.pendingTool = undefined;
       if (toolResult === CANCELLED || this.closed) return;
+      if (!blocking && this.pendingScheduling === 'SILENT') {
+        // SILENT: the result only enters the context, nothing is said. That the interaction then
+        // ends with a turnComplete IDLE is a guess (the docs say nothing about it).
+        this.send({ serverContent: { turnComplete: true, ...this.interaction('IDLE') } });
+        return;
+      }
       if (!blocking) {
         while (this.responding && !this.closed) await this.sleep(20); // scheduling WHEN_IDLE
         generation = ++this.generation;

@@ -49,6 +49,14 @@ export class Conversation {
     this.id = randomBytes(6).toString('hex');
   }
 
+  /** Tool responses received (for tests), the newest 100. */
+  readonly toolResponses: { name?: string; response?: unknown; willContinue?: boolean; scheduling?: string }[] = [];
+
+  rememberToolResponse(r: Conversation['toolResponses'][number]): void {
+    this.toolResponses.push(r);
+    if (this.toolResponses.length > 100) this.toolResponses.shift();
+  }
+
   remember(role: 'user' | 'model', text: string): void {
     if (!text) return;
     this.newTextChars += role === 'user' ? text.length : 0;
