@@ -6,7 +6,7 @@
  * from the page frames a turn, and "talk from this browser" makes the page a device that
  * completes a spoken turn whose reply audio it records and we compare with what was said.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { SimulatedDevice } from '../src/simulator/simulatedDevice.js';
 const BOARD_TOKEN = 'board-token-0123456789abcdef';
 const BROWSER_TOKEN = 'browser-token-0123456789abcdef';
 const RATE_HZ = 16000;
+const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'esp-live-console-'));
 export const SCREENSHOTS = dir;
 
@@ -58,6 +59,7 @@ async function page(url: string, width = 390): Promise<Page> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-system-packages.sh (it installs Debian's chromium)`);
   const speech = await synthesizeSpeech('Please turn on the light.', RATE_HZ);
   words = speech;
   // The fake microphone, played once from getUserMedia on: 1.5 s of silence (the device is
@@ -68,7 +70,7 @@ beforeAll(async () => {
   writeFileSync(wav, writeWavS16(file, RATE_HZ));
   // A fresh profile (playwright passes it as --user-data-dir); never a downloaded browser.
   browser = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',

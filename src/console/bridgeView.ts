@@ -84,7 +84,7 @@ export class BridgeView extends TypedEmitter<BridgeViewEvents> {
   private readonly lines: TranscriptLine[] = [];
 
   constructor(
-    private readonly bridge: Bridge,
+    private readonly bridge: Pick<Bridge, 'agents' | 'usage'>,
     private readonly clock: Clock = realClock,
   ) {
     super();

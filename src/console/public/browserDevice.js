@@ -46,6 +46,9 @@ export async function startBrowserDevice({ onStatus = () => undefined, echoCance
   const response = await fetch('/api/browser-device', { cache: 'no-store' });
   const info = response.ok ? await response.json() : null;
   if (!info) throw new Error('no browser device is configured (console.browserDevice)');
+  if (!navigator.mediaDevices?.getUserMedia || !window.AudioWorkletNode) {
+    throw new Error(window.isSecureContext ? 'this browser has no microphone API or AudioWorklet' : 'browsers allow the microphone only on HTTPS or localhost: open the console through an SSH tunnel or a TLS proxy (README, FAQ)');
+  }
   onStatus('asking for the microphone…');
   const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation, noiseSuppression: false, autoGainControl: false } });
   const { ctx, source } = await openAudio(stream);
