@@ -4,7 +4,8 @@
  * that follows PROTOCOL.md as the C code does. Its glue stands in for the ESP32's peripherals:
  *
  *   link        a serial port (one end of a socat pty pair), paced at the UART's byte rate;
- *               when the port goes away (the cable is pulled) it waits for it to come back
+ *               when the port goes away (the cable is pulled) it waits for it to come back;
+ *               and/or a WebSocket to the bridge with the board's token (ws_client.c)
  *   microphone  a 16-bit mono WAV file at the mic rate, played at real-time pace on `speak`,
  *               silence otherwise (a real microphone never stops)
  *   speaker     pulled at real-time pace like an I2S DMA (10 ms at a time, CLOCK_MONOTONIC);
@@ -13,8 +14,9 @@
  *
  * Control, one command per line on stdin: speak FILE.wav | press | release | gpio PIN LEVEL |
  * noise (a boot log and damaged frames on the link) | stats | quit. Events, one per line on
- * stdout: ready, link up|down, welcome SESSION MIC_CODEC SPEAKER_CODEC FRAME_MS REVISION,
- * state N, flush GENERATION played=SAMPLES, reply-end GENERATION, volume PERCENT, tool NAME,
+ * stdout: ready, link up|down, ws up|down, welcome SESSION MIC_CODEC SPEAKER_CODEC FRAME_MS REVISION,
+ * state N, flush GENERATION played=SAMPLES, reply-end GENERATION played=… buffered=…, underrun
+ * played=SAMPLES, volume PERCENT, tool NAME,
  * led 0|1, error CODE MESSAGE, goodbye REASON, hello-request, spoke (the WAV ran out),
  * stats KEY=VALUE…
  */
@@ -31,12 +33,13 @@
 #include "el_app.h"
 #include "uart_pty.h"
 #include "wav_file.h"
+#include "ws_client.h"
 
 #define TICK_US 5000u
 #define MAX_MIC_FRAME 2048u
 
 typedef struct {
-    const char *serial_path, *speaker_path, *device_id, *name;
+    const char *serial_path, *speaker_path, *device_id, *name, *ws_url, *token;
     uint32_t baud, buffer_samples, mic_rate_hz, speaker_rate_hz;
     uint16_t max_message_bytes;
     uint8_t mic_codecs, speaker_codecs;
@@ -44,6 +47,7 @@ typedef struct {
 
 static el_app_t app;
 static host_uart_t uart;
+static host_ws_t ws;
 static host_wav_writer_t speaker_wav;
 static host_wav_t mic_wav;
 static size_t mic_at;
@@ -78,6 +82,7 @@ static void event(const char *format, ...) {
 static void send_bytes(void *ctx, el_link_t link, const uint8_t *bytes, size_t len) {
     (void)ctx;
     if (link == EL_LINK_SERIAL) host_uart_write(&uart, bytes, len);
+    else if (host_ws_send(&ws, bytes, len) != 0) host_ws_close(&ws); /* noticed by the loop */
 }
 
 static void set_led(void *ctx, int on) {
@@ -123,7 +128,9 @@ static void observe(void *ctx, el_link_t link, const el_msg_t *m) {
         break;
     case EL_MSG_STATE: event("state %u", m->u.state.state); break;
     case EL_MSG_FLUSH: event("flush %u played=%llu", m->u.flush.generation, (unsigned long long)audio_samples_played); break;
-    case EL_MSG_REPLY_END: event("reply-end %u", m->u.reply_end.generation); break;
+    case EL_MSG_REPLY_END:
+        event("reply-end %u played=%llu buffered=%u", m->u.reply_end.generation, (unsigned long long)audio_samples_played, (unsigned)app.playback.count);
+        break;
     case EL_MSG_SET_VOLUME: event("volume %u", m->u.set_volume.volume_percent); break;
     case EL_MSG_TOOL_CALL: {
         char name[64];
@@ -141,6 +148,11 @@ static void observe(void *ctx, el_link_t link, const el_msg_t *m) {
     case EL_MSG_HELLO_REQUEST: event("hello-request"); break;
     default: break;
     }
+}
+
+static void on_ws_message(void *ctx, const uint8_t *bytes, size_t len) {
+    (void)ctx;
+    el_app_receive(&app, EL_LINK_WEBSOCKET, bytes, len);
 }
 
 /* ---- Control channel ------------------------------------------------------------------------ */
@@ -207,15 +219,16 @@ static int command(char *line) {
 /* ---- Options ---------------------------------------------------------------------------------- */
 
 static const char USAGE[] =
-    "usage: esp-live-board --serial PATH [--speaker-wav FILE] [--baud N] [--buffer-samples N]\n"
+    "usage: esp-live-board [--serial PATH] [--ws URL --token TOKEN] [--speaker-wav FILE] [--baud N] [--buffer-samples N]\n"
     "         [--max-message-bytes N] [--mic-rate HZ] [--speaker-rate HZ] [--mic-codecs MASK]\n"
     "         [--speaker-codecs MASK] [--device-id ID] [--name NAME]\n"
-    "The firmware's application on Linux, a board for end-to-end tests. Defaults: 921600 baud\n"
+    "The firmware's application on Linux, a board for end-to-end tests: on a serial port, a\n"
+    "WebSocket (ws:// only), or both, as the ESP32 is. Defaults: 921600 baud\n"
     "(0: unpaced), 3200 samples (200 ms), 2048 bytes, 16000 Hz both ways, codec mask 0x0F.\n"
     "Commands on stdin and events on stdout: see the top of firmware/host/board.c.\n";
 
 static int parse(int argc, char **argv, options_t *o) {
-    *o = (options_t){ NULL, NULL, "c-board", "C board", 921600, 3200, 16000, 16000, EL_MAX_MESSAGE_BYTES, EL_CODECS_ALL, EL_CODECS_ALL };
+    *o = (options_t){ NULL, NULL, "c-board", "C board", NULL, NULL, 921600, 3200, 16000, 16000, EL_MAX_MESSAGE_BYTES, EL_CODECS_ALL, EL_CODECS_ALL };
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return -1;
@@ -224,6 +237,8 @@ static int parse(int argc, char **argv, options_t *o) {
         else if (strcmp(k, "--speaker-wav") == 0) o->speaker_path = v;
         else if (strcmp(k, "--device-id") == 0) o->device_id = v;
         else if (strcmp(k, "--name") == 0) o->name = v;
+        else if (strcmp(k, "--ws") == 0) o->ws_url = v;
+        else if (strcmp(k, "--token") == 0) o->token = v;
         else if (strcmp(k, "--baud") == 0) o->baud = (uint32_t)n;
         else if (strcmp(k, "--buffer-samples") == 0 && n > 0 && n <= 48000 * 4) o->buffer_samples = (uint32_t)n;
         else if (strcmp(k, "--max-message-bytes") == 0 && n <= 0xFFFF) o->max_message_bytes = (uint16_t)n;
@@ -234,7 +249,7 @@ static int parse(int argc, char **argv, options_t *o) {
         else return -1;
         i++;
     }
-    return o->serial_path ? 0 : -1;
+    return (o->serial_path || o->ws_url) && (!o->ws_url || o->token) ? 0 : -1;
 }
 
 /* ---- The event loop --------------------------------------------------------------------------- */
@@ -267,13 +282,34 @@ int main(int argc, char **argv) {
     };
     el_app_init(&app, &board, &config, ring, o.buffer_samples);
     host_uart_init(&uart, o.baud);
+    host_ws_init(&ws);
     event("ready");
 
     const uint64_t start = monotonic_us();
-    uint64_t last = start, mic_due_at = start, speaker_samples = 0, button_at = start, tick_at = start, reopen_at = start;
+    uint64_t last = start, mic_due_at = start, speaker_samples = 0, button_at = start, tick_at = start, reopen_at = start, ws_at = start;
+    int ws_up = 0;
     int running = 1;
     while (running) {
-        if (uart.fd < 0 && monotonic_us() >= reopen_at) {
+        if (o.ws_url && !ws_up && monotonic_us() >= ws_at) {
+            char why[160];
+            if (host_ws_connect(&ws, o.ws_url, o.token, 2000, why, sizeof why) == 0) {
+                ws_up = 1;
+                event("ws up");
+                el_app_link_up(&app, EL_LINK_WEBSOCKET);
+            } else {
+                fprintf(stderr, "esp-live-board: %s\n", why);
+                ws_at = monotonic_us() + 2000000u;
+            }
+        }
+        if (ws_up && host_ws_poll(&ws, on_ws_message, NULL) != 0) {
+            /* As the ESP32 glue does: reconnect in 2 s, or 30 s after the host refused it (section 5). */
+            ws_at = monotonic_us() + (app.dev.state == EL_STATE_REFUSED ? 30000000u : 2000000u);
+            host_ws_close(&ws);
+            ws_up = 0;
+            event("ws down");
+            el_app_link_down(&app, EL_LINK_WEBSOCKET);
+        }
+        if (o.serial_path && uart.fd < 0 && monotonic_us() >= reopen_at) {
             reopen_at = monotonic_us() + 100000u; /* the cable: look for the port every 100 ms */
             if (host_uart_open(&uart, o.serial_path) == 0) {
                 event("link up");
@@ -327,7 +363,9 @@ int main(int argc, char **argv) {
         /* The speaker: the DAC takes samples at its rate, 10 ms at a time. */
         const uint32_t chunk = o.speaker_rate_hz / 100;
         while ((speaker_samples + chunk) * 1000000u / o.speaker_rate_hz <= now - start) {
+            uint16_t underruns = app.playback.underruns;
             uint32_t audio = el_app_speaker(&app, speaker_chunk, chunk);
+            if (app.playback.underruns != underruns) event("underrun played=%llu", (unsigned long long)(audio_samples_played + audio));
             host_wav_append(&speaker_wav, speaker_chunk, audio);
             audio_samples_played += audio;
             speaker_samples += chunk;
@@ -337,6 +375,7 @@ int main(int argc, char **argv) {
     }
     print_stats();
     host_uart_close(&uart);
+    host_ws_close(&ws);
     host_wav_close(&speaker_wav);
     host_wav_free(&mic_wav);
     return 0;

@@ -24,7 +24,10 @@ export function buildCBoard(): void {
 }
 
 export interface CBoardOptions {
-  serialPath: string;
+  /** One end of a pty pair; or none, for a board on Wi-Fi only. */
+  serialPath?: string;
+  /** The bridge's WebSocket URL and this board's token. */
+  webSocket?: { url: string; token: string };
   baud?: number;
   bufferSamples?: number;
   maxMessageBytes?: number;
@@ -48,7 +51,9 @@ export class CBoard {
   private utterances = 0;
 
   constructor(options: CBoardOptions) {
-    const args = ['--serial', options.serialPath, '--speaker-wav', this.speakerPath, '--device-id', options.deviceId ?? 'c-board'];
+    const args = ['--speaker-wav', this.speakerPath, '--device-id', options.deviceId ?? 'c-board'];
+    if (options.serialPath) args.push('--serial', options.serialPath);
+    if (options.webSocket) args.push('--ws', options.webSocket.url, '--token', options.webSocket.token);
     if (options.baud !== undefined) args.push('--baud', String(options.baud));
     if (options.bufferSamples !== undefined) args.push('--buffer-samples', String(options.bufferSamples));
     if (options.maxMessageBytes !== undefined) args.push('--max-message-bytes', String(options.maxMessageBytes));
