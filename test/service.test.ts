@@ -1,6 +1,6 @@
 /** `esp-live service`: the files install writes (under a temporary root), their modes, the unit verified by systemd, and the commands it runs. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,16 @@ describe('service install (system, under a temporary root)', () => {
     const result = verify(unitPath);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+    // Paths with a space and a % (a systemd specifier) survive: quoted in ExecStart, taken whole elsewhere.
+    const odd = join(s.base, 'my 100% node');
+    mkdirSync(odd);
+    symlinkSync(process.execPath, join(odd, 'node'));
+    mkdirSync(join(s.work, 'a b%c'));
+    await service(['install', '--system', '--root', join(s.base, 'odd'), '--dir', 'a b%c'], deps(s, { nodePath: join(odd, 'node') }));
+    const oddUnit = join(s.base, 'odd/etc/systemd/system/esp-live.service');
+    expect(readFileSync(oddUnit, 'utf8')).toContain(`WorkingDirectory=${s.work}/a b%%c\n`);
+    expect(readFileSync(oddUnit, 'utf8')).toContain(`ExecStart="${odd.replace('%', '%%')}/node" ${cliPath}\n`);
+    expect(verify(oddUnit).stderr).toBe('');
     // The same check sees a broken unit, so the pass above means something.
     const broken = join(s.base, 'esp-live.service');
     writeFileSync(broken, readFileSync(unitPath, 'utf8').replace(process.execPath, '/nonexistent/node'));

@@ -27,10 +27,15 @@ const START_LIMIT_INTERVAL_SEC = 300;
 /** esp-live stops within 10 s (cli.ts's shutdown deadline); systemd waits a little longer before SIGKILL. */
 const TIMEOUT_STOP_SEC = 15;
 
-/** systemd unit-file quoting: a value with spaces, quotes or backslashes goes in double quotes, escaped. */
+/** A path in a setting that takes the rest of the line as is (WorkingDirectory=, EnvironmentFile=): only `%` (a specifier) is escaped. */
+export function unitPath(value: string): string {
+  return value.replace(/%/g, '%%');
+}
+
+/** A word of ExecStart=: with spaces, quotes or backslashes it goes in double quotes, escaped; `%` is doubled. */
 export function quoteArg(value: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(value)) return value.replace(/%/g, '%%');
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
+  if (/^[\w@%+=:,./-]+$/.test(value)) return unitPath(value);
+  return `"${unitPath(value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'))}"`;
 }
 
 export function systemdUnit(o: UnitOptions): string {
@@ -46,8 +51,8 @@ export function systemdUnit(o: UnitOptions): string {
     '[Service]',
     'Type=simple',
     ...(system && o.user ? [`User=${o.user}`, 'SupplementaryGroups=dialout'] : []),
-    `WorkingDirectory=${quoteArg(o.workingDirectory)}`,
-    `EnvironmentFile=${quoteArg(o.environmentFile)}`,
+    `WorkingDirectory=${unitPath(o.workingDirectory)}`,
+    `EnvironmentFile=${unitPath(o.environmentFile)}`,
     `ExecStart=${quoteArg(o.nodePath)} ${quoteArg(o.cliPath)}`,
     'Restart=on-failure',
     `RestartSec=${RESTART_SEC}`,
