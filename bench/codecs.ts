@@ -113,5 +113,5 @@ export async function benchCodecs(): Promise<void> {
     const ms = await medianTimeMs(f, RUNS);
     speedRows.push([name, Math.round(60000 / ms), ((minute.length * 2) / 1e6 / (ms / 1000)).toFixed(0)]);
   }
-  printTable(`Codec throughput: 60 s of 16 kHz speech, one core; median of ${RUNS} full runs`, ['operation', '× real time', 'MB/s of s16'], speedRows);
+  printTable(`Codec throughput: 60 s of 16 kHz speech, one core; median CPU time of ${RUNS} full runs`, ['operation', '× real time', 'MB/s of s16'], speedRows);
 }

@@ -7,7 +7,7 @@ import { fitSine, rms, sine, thdPlusNoiseDb, toDb } from '../src/audio/measure.j
 import { Resampler } from '../src/audio/resampler.js';
 import { concatSamples } from '../src/audio/sampleFormat.js';
 import { PEERS, type Peer } from './resamplerPeers.js';
-import { median, printTable } from './table.js';
+import { cpuTimeMs, median, printTable } from './table.js';
 
 /** Full 60 s runs per streaming peer; peers without a streaming API (whole signal at once) get fewer. */
 const RUNS = 15;
@@ -62,16 +62,16 @@ async function quality(peer: Peer, inRateHz: number, outRateHz: number): Promise
   return { flatnessDb: Math.max(...gains) - Math.min(...gains), stopbandDb, thdnDb, latencyMs };
 }
 
-/** × real time of each peer: the median of full runs, one run of each peer per round. */
+/** × real time of each peer on one core: the median CPU time of full runs, one run of each peer per round. */
 async function speeds(peers: Peer[], inRateHz: number, outRateHz: number): Promise<Map<Peer, number>> {
   const input = toInt16(sine(inRateHz, 997, SECONDS, 0.5));
   const chunk = inRateHz / 50;
   const once = async (peer: Peer) => {
-    const t0 = performance.now();
+    const t0 = cpuTimeMs();
     const r = await peer.create(inRateHz, outRateHz);
     if (!peer.streaming) r.process(input);
     else for (let at = 0; at < input.length; at += chunk) r.process(input.subarray(at, at + chunk));
-    return performance.now() - t0;
+    return cpuTimeMs() - t0;
   };
   const times = new Map<Peer, number[]>(peers.map((p) => [p, []]));
   for (const peer of peers) for (let i = 0; i < 2; i++) await once(peer); // warm-up
@@ -94,7 +94,7 @@ export async function benchResampler(): Promise<void> {
     rows.push([peer.name + (peer.streaming ? '' : ' *'), Math.round(x), (x / q10).toFixed(2) + '×', (x / q5).toFixed(2) + '×', q.flatnessDb.toFixed(3), q.stopbandDb.toFixed(1), q.thdnDb.toFixed(1), Number.isNaN(q.latencyMs) ? 'n/a' : q.latencyMs.toFixed(2), meets ? 'yes' : 'no']);
   }
   printTable(
-    `Resampler 24 → 16 kHz: speed on ${SECONDS} s of Int16 in 20 ms chunks, one core, median of ${RUNS} full runs (${WHOLE_SIGNAL_RUNS} for *), peers taking turns; quality on Int16 (THD+N floor of Int16 ≈ −96 dB; * = no streaming API, whole signal at once)`,
+    `Resampler 24 → 16 kHz: speed on ${SECONDS} s of Int16 in 20 ms chunks, one core, median CPU time of ${RUNS} full runs (${WHOLE_SIGNAL_RUNS} for *), peers taking turns; quality on Int16 (THD+N floor of Int16 ≈ −96 dB; * = no streaming API, whole signal at once)`,
     ['resampler', '× real time', 'vs speex q10', 'vs speex q5', 'flatness dB p-p', 'worst alias dB', 'THD+N dB', 'latency ms', 'meets bar'],
     rows,
   );
@@ -108,7 +108,7 @@ export async function benchResampler(): Promise<void> {
   }
   printTable(
     `esp-live resampler, float path (bar: flatness ≤ 0.1, stopband ≤ −96, THD+N ≤ −120, latency ≤ 4 ms, 8 ms for 24 → 8; up-sampling pairs: THD+N ≤ −120)`,
-    ['pair', 'flatness dB p-p', 'stopband (up: images) dB', 'THD+N dB', 'latency ms', `× real time (Int16, median of ${RUNS})`],
+    ['pair', 'flatness dB p-p', 'stopband (up: images) dB', 'THD+N dB', 'latency ms', `× real time (Int16, median CPU time of ${RUNS})`],
     pairRows,
   );
 }

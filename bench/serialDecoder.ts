@@ -71,7 +71,7 @@ export async function benchSerialDecoder(): Promise<void> {
     rows.push([`${chunkBytes} B chunks`, mbps(oursMs), mbps(peerMs), (peerMs / oursMs).toFixed(1) + '×']);
   }
   printTable(
-    `Serial frame decoder: ${(bytes.length / 1e6).toFixed(2)} MB = 60 s of 16 kHz mic audio in 20 ms frames + CREDIT + PING (${messages} frames); median of ${RUNS} full runs`,
+    `Serial frame decoder: ${(bytes.length / 1e6).toFixed(2)} MB = 60 s of 16 kHz mic audio in 20 ms frames + CREDIT + PING (${messages} frames); median CPU time of ${RUNS} full runs`,
     ['input', 'esp-live MB/s', 'cobs + DelimiterParser MB/s', 'speed-up'],
     rows,
   );
