@@ -29,8 +29,6 @@ const ASK_AGAIN_MS = [500, 1000, 2000, 4000, 5000];
 /** After this the user is told the host is still waiting (serial keeps asking; a WebSocket is closed at 10 s). */
 const WAITING_NOTICE_MS = 5000;
 const WEBSOCKET_SILENT_MS = 10_000;
-/** A HELLO identical to the session's this soon after WELCOME crossed it on the wire (§5). */
-const CROSSED_HELLO_MS = 2500;
 
 export interface DeviceInfo {
   hello: Hello;
@@ -77,7 +75,6 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
   private outSeq = 0;
   private readonly pings = new Map<number, number>();
   private closed = false;
-  private welcomedAt = 0;
   private intro: Introduction | undefined;
   /** A USB board was refused: the host no longer asks it for a HELLO (it may still send one). */
   private refused = false;
@@ -145,7 +142,6 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
   // Introduction: HELLO, TOOLs, WELCOME
 
   private onHello(hello: Hello): void {
-    if (this.info && !this.intro && this.clock.now() - this.welcomedAt < CROSSED_HELLO_MS && sameHello(hello, this.info.hello)) return;
     this.intro?.timer.cancel();
     this.intro = undefined;
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
@@ -207,7 +203,6 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
     this.info = info;
     this.lastSeq = undefined;
     this.outSeq = 0;
-    this.welcomedAt = this.clock.now();
     this.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
@@ -313,8 +308,4 @@ export class DeviceConnection extends TypedEmitter<DeviceConnectionEvents> {
     this.pings.set(nonce, this.clock.now());
     this.send({ type: 'ping', nonce, timeUs: this.nowUs() });
   }
-}
-
-function sameHello(a: Hello, b: Hello): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
