@@ -171,7 +171,7 @@ export class Bridge {
       // PROTOCOL.md §5: the host already answered the restarted device's HELLO with WELCOME.
       connection.subscribe('restarted', (again) => {
         for (const off of listeners) off();
-        log.log('info', 'the device said HELLO again (it restarted, or answered a HELLO_REQUEST); welcomed it: a new device session', fields);
+        log.log('info', 'the device said HELLO again (after a restart, or answering a HELLO_REQUEST); welcomed it: a new device session', fields);
         this.lost(id, agent, connection, 'the device restarted');
         this.attachDevice(link, connection, again);
       }),

@@ -182,10 +182,6 @@ export class ReplyPlayer extends TypedEmitter<ReplyPlayerEvents> {
     if (this.closed || this.waitingForDrain) return this.update();
     const { sink, capacitySamples, protocolRevision, clock } = this.options;
     for (let entry = this.queue.peek(); entry; entry = this.queue.peek()) {
-      if (entry.generation !== this.generation) {
-        this.queue.shift();
-        continue;
-      }
       if (entry.kind === 'end') {
         this.queue.shift();
         if (protocolRevision >= 1) sink.send({ type: 'replyEnd', generation: entry.generation });
