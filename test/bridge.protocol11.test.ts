@@ -163,3 +163,59 @@ describe('handshake', () => {
     expect(fromHost[0]).toBe(0);
   });
 });
+
+describe('serial noise from the start (issue 9 item 14)', () => {
+  it('the host keeps asking through 5.5 s of line noise that spoils every frame from the board, then welcomes it', async () => {
+    const { SerialPort } = await import('serialport');
+    const emulator = await startEmulator({ persona: 'tone' });
+    const logs: string[] = [];
+    const log = createLogger({ json: false, write: (l) => logs.push(l) });
+    const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl }), log, graceMs: 30_000 });
+    // host ⇄ [hostSide pty] ⇄ relay ⇄ [boardSide pty] ⇄ board; the relay spoils the board's bytes
+    // and adds garbage at 10 kB/s while `noisy`.
+    const hostSide = new PtyPair();
+    const boardSide = new PtyPair();
+    await hostSide.plug();
+    await boardSide.plug();
+    const open = (path: string) =>
+      new Promise<InstanceType<typeof SerialPort>>((resolve, reject) => {
+        const port = new SerialPort({ path, baudRate: 921600, autoOpen: false });
+        port.on('error', () => undefined);
+        port.open((e) => (e ? reject(e) : resolve(port)));
+      });
+    const towardHost = await open(hostSide.device);
+    const towardBoard = await open(boardSide.host);
+    let noisy = true;
+    let asked = 0;
+    towardBoard.on('data', (chunk: Buffer) => towardHost.write(noisy ? chunk.map((b) => b ^ 0x21) : chunk));
+    towardHost.on('data', (chunk: Buffer) => {
+      asked += chunk.includes(0x04) ? 1 : 0; // before WELCOME the host sends only 0x00 and HELLO_REQUEST (04 04 74 a1 00)
+      towardBoard.write(chunk);
+    });
+    const garbage = setInterval(() => noisy && towardHost.write(Buffer.from(Array.from({ length: 100 }, () => Math.floor(Math.random() * 256)))), 10);
+    const sim = new SimulatedDevice({ deviceId: 'noisy' });
+    const links: unknown[] = [];
+    const watcher = new SerialWatcher({ path: hostSide.host, log, pollMs: 100, onLink: (link) => (links.push(link), void bridge.addLink(link)) });
+    closers.push(
+      () => bridge.close(),
+      () => watcher.stop(),
+      () => clearInterval(garbage),
+      () => new Promise((r) => towardHost.close(r)),
+      () => new Promise((r) => towardBoard.close(r)),
+      () => hostSide.unplug(),
+      () => boardSide.unplug(),
+      () => sim.close(),
+    );
+    const welcomed = new Promise((r) => sim.once('welcome', r));
+    await sim.connectSerial(boardSide.device);
+    watcher.start();
+    await sleep(5500);
+    expect(sim.sessionId).toBeUndefined(); // nothing got through
+    noisy = false;
+    await welcomed;
+    expect(links).toHaveLength(1); // one handshake that never gave up, no reopen
+    expect(asked).toBeGreaterThanOrEqual(4); // 0.3, 0.8, 1.8, 3.8 s, …
+    expect(logs.join('\n')).toMatch(/no board has introduced itself yet; still asking/);
+    expect(logs.join('\n')).not.toMatch(/did not introduce itself/);
+  });
+});
