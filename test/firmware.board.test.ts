@@ -5,39 +5,46 @@
  * the Live emulator behind the bridge through the real SDK. The C board follows PROTOCOL.md as
  * written, not the way the bridge expects: where they disagree, these tests say so.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { alignedSnrDb } from '../src/audio/measure.js';
 import { synthesizeSpeech } from '../src/audio/speech.js';
 import { Bridge } from '../src/bridge/bridge.js';
 import { SerialWatcher } from '../src/device/serialWatcher.js';
-import type { EmulatorOptions } from '../src/emulator/server.js';
+import { LiveEmulator, type EmulatorOptions } from '../src/emulator/server.js';
 import { validateLiveConfig, type LiveConfig } from '../src/live/config.js';
 import { createLogger } from '../src/log.js';
 import { AssistantState, Codec } from '../src/protocol/messages.js';
 import { startRig, TOKEN, until } from './helpers/bridge.js';
 import { buildCBoard, CBoard, type CBoardOptions } from './helpers/cBoard.js';
-import { cleanup, sleep, spokenTurn, startEmulator } from './helpers/live.js';
+import { cleanup, sleep, spokenTurn } from './helpers/live.js';
 import { NoisyCable } from './helpers/noisyCable.js';
 import { PtyPair } from './helpers/pty.js';
 
-const open: { close(): Promise<void> | void }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-  await cleanup();
-});
+type Closer = { close(): Promise<void> | void };
+/** What a test opened, closed in reverse order when it finishes: each test has its own, so
+ * that tests can run at once (each has its own emulator, bridge, ptys and board). */
+function closeAtEnd(onTestFinished: (fn: () => Promise<void>) => void): (c: Closer) => void {
+  const list: Closer[] = [];
+  onTestFinished(async () => {
+    for (const c of list.splice(0).reverse()) await c.close();
+  });
+  return (c) => void list.push(c);
+}
 
 beforeAll(() => buildCBoard(), 60_000);
 
-async function rig(emulatorOptions: EmulatorOptions, board: Partial<CBoardOptions> = {}, live: Partial<LiveConfig> = {}, pty: PtyPair | NoisyCable = new PtyPair()) {
+async function rig(own: (c: Closer) => void, emulatorOptions: EmulatorOptions, board: Partial<CBoardOptions> = {}, live: Partial<LiveConfig> = {}, pty: PtyPair | NoisyCable = new PtyPair()) {
   const baudRate = board.baud ?? 921600;
-  const emulator = await startEmulator(emulatorOptions);
+  const emulator = new LiveEmulator(emulatorOptions);
+  await emulator.start();
+  own(emulator);
   const logs: string[] = [];
   const log = createLogger({ json: false, write: (l) => logs.push(l) });
   const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl, ...live }), log, graceMs: 30_000 });
   await pty.plug();
   const c = new CBoard({ serialPath: pty.device, baud: baudRate, ...board });
   const watcher = new SerialWatcher({ path: pty.host, baudRate, log, pollMs: 100, onLink: (link) => void bridge.addLink(link) });
-  open.push({ close: () => c.close() }, { close: () => bridge.close() }, { close: () => watcher.stop() }, { close: () => pty.unplug() });
+  for (const closer of [{ close: () => pty.unplug() }, { close: () => watcher.stop() }, { close: () => bridge.close() }, c]) own(closer);
   await c.next(/^link up$/, 5000, true);
   watcher.start();
   await c.next(/^welcome /, 10_000);
@@ -57,9 +64,11 @@ async function shortTurn(): Promise<Int16Array> {
 const agentOf = (bridge: Bridge) => [...bridge.agents.values()][0];
 const stateIs = (board: CBoard, state: number) => board.events.filter((l) => l.startsWith('state ')).at(-1) === `state ${state}`;
 
-describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', () => {
-  it('carries a full spoken turn: the echo comes back at ≥ 30 dB SNR with no underruns', async () => {
-    const { board, bridge } = await rig({ persona: 'echo' });
+// These count underruns (three to zero, as the simulator's tests do): they run one at a time.
+describe('the C firmware as a board (Linux build of esp_live_app): whole replies', () => {
+  it('carries a full spoken turn: the echo comes back at ≥ 30 dB SNR with no underruns', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board, bridge } = await rig(own, { persona: 'echo' });
     const turn = await spokenTurn();
     const words = turn.subarray(0, turn.length - 16000);
     await board.speak(turn);
@@ -73,10 +82,56 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect([info.micCodec, info.speakerCodec]).toEqual([Codec.PCM, Codec.PCM]);
   });
 
-  it('two turns in a row with a pause between them: the second reply is heard too', async () => {
+  it('at 115200 baud the host chooses IMA ADPCM both ways, and the reply plays without underruns', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board, bridge } = await rig(own, { persona: 'echo' }, { baud: 115200 });
+    const info = agentOf(bridge).info!;
+    expect([info.micCodec, info.speakerCodec]).toEqual([Codec.IMA_ADPCM, Codec.IMA_ADPCM]);
+    await board.speak(await spokenTurn());
+    await until(() => board.played().length > 50 * 320 && stateIs(board, AssistantState.LISTENING), 25_000, 'the reply');
+    const stats = await board.stats();
+    expect(stats.underruns).toBe(0);
+    expect(stats.tx_dropped).toBe(0); // ADPCM fits the UART: the board never had to drop its own bytes
+  });
+
+  it('on Wi-Fi: a WebSocket with its token carries a full turn, the echo at ≥ 30 dB SNR', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const wifi = await startRig({ persona: 'echo' });
+    const board = new CBoard({ webSocket: { url: wifi.url, token: TOKEN } });
+    for (const closer of [{ close: cleanup }, wifi, board]) own(closer); // startRig's emulator is closed by cleanup()
+    await board.next(/^welcome /, 10_000);
+    const turn = await spokenTurn();
+    const words = turn.subarray(0, turn.length - 16000);
+    await board.speak(turn);
+    await until(() => board.played().length > words.length && stateIs(board, AssistantState.LISTENING), 20_000, 'the whole echo');
+    expect(alignedSnrDb(words, board.played(), 16000).snrDb).toBeGreaterThanOrEqual(30);
+    expect((await board.stats()).underruns, board.events.filter((l) => /^(underrun|reply-end)/.test(l)).join(', ')).toBe(0);
+    expect(wifi.logs.join('\n')).toMatch(/connected on ws/);
+  });
+
+  it('the smallest buffer the spec allows (2 frames, 40 ms) plays the whole reply', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board } = await rig(own, { persona: 'scenario', scenario: { turns: [{ say: 'one second', durationMs: 1000 }] } }, { bufferSamples: 640 });
+    await board.speak(await shortTurn());
+    await until(() => board.played().length >= 16000 && stateIs(board, AssistantState.LISTENING), 15_000, 'the whole reply');
+    const stats = await board.stats();
+    expect(stats.overflows).toBe(0);
+    // 40 ms is the floor, not a recommendation (120 ms is): one CREDIT round trip through a busy
+    // host can outlast it, so gaps come and go with the machine's load (0 to 2 idle, 13 of 50
+    // frames seen at load 15). What the floor guarantees is that the reply plays, all of it; a
+    // one-frame buffer, the 1.0 case, underran on 130 of 132 frames and played nothing at 200.
+    expect(stats.underruns).toBeLessThan(stats.played / 320 / 2);
+  });
+});
+
+// The rest run at once (each test owns its emulator, bridge, ptys and board): they wait on real
+// time, not on the CPU, and none of them counts underruns.
+describe.concurrent('the C firmware as a board (Linux build of esp_live_app): behaviours', () => {
+  it('two turns in a row with a pause between them: the second reply is heard too', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
     // 700 ms replies do not end on a frame boundary: their last part is what a 1.0 board never
     // reported (this test fails with CREDIT rule 4 taken out of el_device_play).
-    const { board, emulator } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 700 }, { say: 'second', durationMs: 700 }] } });
+    const { board, emulator } = await rig(own, { persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 700 }, { say: 'second', durationMs: 700 }] } });
     const turn = await shortTurn();
     await board.speak(turn);
     await until(() => board.played().length >= 0.45 * 16000, 15_000, 'the first reply');
@@ -88,8 +143,9 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(emulator.conversations[0].turns).toBe(2);
   });
 
-  it('barge-in by the button: FLUSH at once, and nothing of the old reply plays after it', async () => {
-    const { board, bridge } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
+  it('barge-in by the button: FLUSH at once, and nothing of the old reply plays after it', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board, bridge } = await rig(own, { persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
     await board.speak(await shortTurn());
     await until(() => board.played().length > 20 * 320, 15_000, 'the reply to start');
     const flushed = board.next(/^flush /, 2000);
@@ -104,8 +160,9 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(agentOf(bridge).stats.bargeIns).toBe(1);
   });
 
-  it('push-to-talk: the button frames the turn (Live VAD off)', async () => {
-    const { board, emulator, logs } = await rig({ persona: 'tone' }, {}, { vad: { automatic: false } });
+  it('push-to-talk: the button frames the turn (Live VAD off)', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board, emulator, logs } = await rig(own, { persona: 'tone' }, {}, { vad: { automatic: false } });
     board.press();
     await board.speak(await spokenTurn());
     board.release();
@@ -114,8 +171,9 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(logs.some((l) => l.includes('restarted'))).toBe(false);
   });
 
-  it('unplug mid-reply: the board waits for its port; on replug it says HELLO again and the conversation goes on', async () => {
-    const { board, pty, bridge, emulator, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 3000 }, { say: 'second', durationMs: 300 }] } });
+  it('unplug mid-reply: the board waits for its port; on replug it says HELLO again and the conversation goes on', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board, pty, bridge, emulator, logs } = await rig(own, { persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 3000 }, { say: 'second', durationMs: 300 }] } });
     const turn = await shortTurn();
     await board.speak(turn);
     await until(() => board.played().length > 10 * 320, 15_000, 'the reply');
@@ -136,8 +194,9 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(emulator.conversations).toHaveLength(1);
   });
 
-  it('drops a corrupted byte stream from the board (counted), then runs a tool the model calls and the model hears its result', async () => {
-    const { board, bridge, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: 'set_led', args: { on: true } }, say: 'LED says {result}' }] } });
+  it('drops a corrupted byte stream from the board (counted), then runs a tool the model calls and the model hears its result', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board, bridge, logs } = await rig(own, { persona: 'scenario', scenario: { turns: [{ toolCall: { name: 'set_led', args: { on: true } }, say: 'LED says {result}' }] } });
     board.noise();
     await board.speak(await shortTurn());
     await board.next(/^tool set_led$/, 15_000, true);
@@ -146,9 +205,10 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(agentOf(bridge).connection!.link.stats.rejected).toBeGreaterThanOrEqual(3); // the damaged frame, the oversize run, the boot log
   });
 
-  it('bits flipped on the way to the board: the damaged frames are dropped and counted, and the next reply still plays', async () => {
+  it('bits flipped on the way to the board: the damaged frames are dropped and counted, and the next reply still plays', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
     const cable = new NoisyCable();
-    const { board, logs } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 1500 }, { say: 'second', durationMs: 800 }] } }, {}, {}, cable);
+    const { board, logs } = await rig(own, { persona: 'scenario', scenario: { turns: [{ say: 'first', durationMs: 1500 }, { say: 'second', durationMs: 800 }] } }, {}, {}, cable);
     // Three damaged AUDIO_OUT frames. Each one's samples stay "in flight" for the host for good
     // (nothing in the spec releases a lost frame: findings.md), so more would starve the board.
     cable.everyBytes = 2003;
@@ -165,19 +225,9 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     await until(() => board.played().length >= first.played + 0.75 * 16000, 15_000, 'the whole second reply');
   });
 
-  it('at 115200 baud the host chooses IMA ADPCM both ways, and the reply plays without underruns', async () => {
-    const { board, bridge } = await rig({ persona: 'echo' }, { baud: 115200 });
-    const info = agentOf(bridge).info!;
-    expect([info.micCodec, info.speakerCodec]).toEqual([Codec.IMA_ADPCM, Codec.IMA_ADPCM]);
-    await board.speak(await spokenTurn());
-    await until(() => board.played().length > 50 * 320 && stateIs(board, AssistantState.LISTENING), 25_000, 'the reply');
-    const stats = await board.stats();
-    expect(stats.underruns).toBe(0);
-    expect(stats.tx_dropped).toBe(0); // ADPCM fits the UART: the board never had to drop its own bytes
-  });
-
-  it('a board that takes messages of at most 256 bytes gets frames that fit, and hears the reply', async () => {
-    const { board } = await rig({ persona: 'tone' }, { maxMessageBytes: 256 });
+  it('a board that takes messages of at most 256 bytes gets frames that fit, and hears the reply', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const { board } = await rig(own, { persona: 'tone' }, { maxMessageBytes: 256 });
     // §3.1: PCM fits the link; 20 and 10 ms messages (649, 329 bytes) do not fit 256, 5 ms (169) does.
     expect(board.events.find((l) => l.startsWith('welcome '))).toMatch(/^welcome \d+ 0 0 5 1$/);
     await board.speak(await shortTurn());
@@ -186,21 +236,11 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(stats.oversize).toBe(0); // nothing larger than it said it takes
   });
 
-  it('the smallest buffer the spec allows (2 frames, 40 ms) plays the whole reply', async () => {
-    const { board } = await rig({ persona: 'scenario', scenario: { turns: [{ say: 'one second', durationMs: 1000 }] } }, { bufferSamples: 640 });
-    await board.speak(await shortTurn());
-    await until(() => board.played().length >= 16000 && stateIs(board, AssistantState.LISTENING), 15_000, 'the whole reply');
-    const stats = await board.stats();
-    expect(stats.overflows).toBe(0);
-    // 40 ms is the floor, not a recommendation (120 ms is): one CREDIT round trip through a busy
-    // host can outlast it, so gaps come and go with the machine's load (0 to 2 idle, 13 of 50
-    // frames seen at load 15). What the floor guarantees is that the reply plays, all of it; a
-    // one-frame buffer, the 1.0 case, underran on 130 of 132 frames and played nothing at 200.
-    expect(stats.underruns).toBeLessThan(stats.played / 320 / 2);
-  });
-
-  it('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field and GOODBYE, and no session starts', async () => {
-    const emulator = await startEmulator({ persona: 'tone' });
+  it('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field and GOODBYE, and no session starts', async ({ expect, onTestFinished }) => {
+    const own = closeAtEnd(onTestFinished);
+    const emulator = new LiveEmulator({ persona: 'tone' });
+    await emulator.start();
+    own(emulator);
     const logs: string[] = [];
     const log = createLogger({ json: false, write: (l) => logs.push(l) });
     const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl }), log });
@@ -208,7 +248,7 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     await pty.plug();
     const board = new CBoard({ serialPath: pty.device, bufferSamples: 200 });
     const watcher = new SerialWatcher({ path: pty.host, log, pollMs: 100, onLink: (link) => void bridge.addLink(link) });
-    open.push({ close: () => board.close() }, { close: () => bridge.close() }, { close: () => watcher.stop() }, { close: () => pty.unplug() });
+    for (const closer of [{ close: () => pty.unplug() }, { close: () => watcher.stop() }, { close: () => bridge.close() }, board]) own(closer);
     watcher.start();
     const error = await board.next(/^error /, 10_000);
     expect(error).toMatch(/^error 3 .*playbackBufferSamples 200/);
@@ -218,19 +258,4 @@ describe('the C firmware as a board (Linux build of esp_live_app, serial pty)', 
     expect(bridge.agents.size).toBe(0);
     expect(board.count(/^welcome /)).toBe(0);
   });
-
-  it('on Wi-Fi: a WebSocket with its token carries a full turn, the echo at ≥ 30 dB SNR', async () => {
-    const wifi = await startRig({ persona: 'echo' });
-    const board = new CBoard({ webSocket: { url: wifi.url, token: TOKEN } });
-    open.push({ close: () => board.close() }, { close: () => wifi.close() });
-    await board.next(/^welcome /, 10_000);
-    const turn = await spokenTurn();
-    const words = turn.subarray(0, turn.length - 16000);
-    await board.speak(turn);
-    await until(() => board.played().length > words.length && stateIs(board, AssistantState.LISTENING), 20_000, 'the whole echo');
-    expect(alignedSnrDb(words, board.played(), 16000).snrDb).toBeGreaterThanOrEqual(30);
-    expect((await board.stats()).underruns, board.events.filter((l) => /^(underrun|reply-end)/.test(l)).join(', ')).toBe(0);
-    expect(wifi.logs.join('\n')).toMatch(/connected on ws/);
-  });
 });
-
