@@ -58,6 +58,27 @@ async function page(url: string, width = 390): Promise<Page> {
   return p;
 }
 
+/** Pearson correlation of the 10 ms RMS envelopes of `reference` and `actual`, at the best lag of `actual`. */
+function envelopeCorrelation(reference: Int16Array, actual: Int16Array): number {
+  const envelope = (x: Int16Array) => Array.from({ length: Math.floor(x.length / 160) }, (_, i) => Math.sqrt(x.subarray(i * 160, i * 160 + 160).reduce((sum, v) => sum + v * v, 0) / 160));
+  const a = envelope(reference);
+  const b = envelope(actual);
+  const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+  let best = -1;
+  for (let lag = 0; lag + a.length <= b.length; lag++) {
+    const seg = b.slice(lag, lag + a.length);
+    const [ma, mb] = [mean(a), mean(seg)];
+    let num = 0, da = 0, db = 0;
+    for (let i = 0; i < a.length; i++) {
+      num += (a[i] - ma) * (seg[i] - mb);
+      da += (a[i] - ma) ** 2;
+      db += (seg[i] - mb) ** 2;
+    }
+    best = Math.max(best, num / Math.sqrt(da * db || 1));
+  }
+  return best;
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-system-packages.sh (it installs Debian's chromium)`);
   const speech = await synthesizeSpeech('Please turn on the light.', RATE_HZ);
@@ -160,8 +181,12 @@ describe('web console in Chromium', () => {
     writeFileSync(join(dir, 'played.wav'), writeWavS16(Int16Array.from(played), RATE_HZ));
     writeFileSync(join(dir, 'words.wav'), writeWavS16(words, RATE_HZ));
     const { snrDb } = alignedSnrDb(words, Int16Array.from(played), RATE_HZ);
-    console.log(`browser device: ${played.length} samples played, SNR ${snrDb.toFixed(1)} dB against the words said`);
+    const similarity = envelopeCorrelation(words, Int16Array.from(played));
+    console.log(`browser device: ${played.length} samples played; against the words said: envelope correlation ${similarity.toFixed(3)}, SNR ${snrDb.toFixed(1)} dB`);
     expect(played.length).toBeGreaterThan(words.length);
-    expect(snrDb).toBeGreaterThan(20); // 36 dB measured: the same words, not merely some sound
+    // The same words: 0.98-0.99 measured (36 dB SNR on a quiet machine; a loaded one glitches a
+    // few ms of the fake microphone, which costs SNR but hardly the envelope). "Please turn off
+    // the lights now" against "Please turn on the light" scores 0.58.
+    expect(similarity).toBeGreaterThan(0.9);
   });
 });
