@@ -3,13 +3,14 @@
  * assistant is there after every reboot, plus a udev rule so a fresh Pi user can open the
  * board's port and find it under a stable name. Prints every file it writes and every
  * command it runs; --dry-run prints without writing; --root DIR writes under DIR (tests).
+ * The configuration and serialport modules are loaded only by install: status and logs stay
+ * quick on a Pi (the configuration loads the Live SDK).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONFIG_FILE } from '../config.js';
 import { EspLiveError } from '../errors.js';
 import { packageRoot } from '../ops/packageInfo.js';
 import { environmentFile, systemdUnit, UNIT_NAME, type ServiceScope } from '../ops/systemdUnit.js';
@@ -27,7 +28,7 @@ Usage:
                   who ran sudo), with the dialout group (the default when run as root)
   --user          a user service (~/.config/systemd/user): runs while you are logged in, or
                   always after: sudo loginctl enable-linger $USER (the default otherwise)
-  --dir DIR       the folder with ${CONFIG_FILE} the service runs in (default: this folder)
+  --dir DIR       the folder with esp-live.json the service runs in (default: this folder)
   --no-start      write the files but do not enable and start the service
   --no-udev       do not write the udev rule; --udev-only writes only the rule (needs root)
   --purge         uninstall also deletes the environment file (your API key)
@@ -207,6 +208,7 @@ export async function serviceCommand(argv: string[], out: (line: string) => void
     let ok = true;
     if (!udevOnly) {
       const workingDirectory = resolve(deps.cwd, values.dir ?? '.');
+      const { CONFIG_FILE } = await import('../config.js');
       if (!existsSync(join(workingDirectory, CONFIG_FILE))) out(`note: no ${CONFIG_FILE} in ${workingDirectory}: the service will run with the defaults (README: Configuration)`);
       let user: string | undefined;
       if (scope === 'system') {
@@ -227,7 +229,7 @@ export async function serviceCommand(argv: string[], out: (line: string) => void
     }
     if (!values['no-udev']) {
       if (deps.uid === 0 || root || dryRun) {
-        writeOrShow(UDEV_RULE_PATH, udevRule(), 0o644);
+        writeOrShow(UDEV_RULE_PATH, udevRule((await import('../device/serialPorts.js')).KNOWN_BOARDS), 0o644);
         ok = (await runStep(deps.udevadm, ['control', '--reload-rules'])) && ok;
         ok = (await runStep(deps.udevadm, ['trigger', '--subsystem-match=tty', '--action=add'])) && ok;
       } else {

@@ -4,19 +4,20 @@
  * /dev/esp-live-<USB serial number>, and is left alone by ModemManager (which otherwise sends
  * AT commands to a fresh ttyACM port).
  */
-import { KNOWN_BOARDS } from '../device/serialPorts.js';
+import type { BoardMatch } from '../device/serialPorts.js';
 
 export const UDEV_RULE_PATH = '/etc/udev/rules.d/99-esp-live.rules';
 
-export function udevRule(): string {
+/** The rule for `boards` (device/serialPorts.ts's KNOWN_BOARDS; passed in so that loading this file does not load serialport). */
+export function udevRule(boards: readonly BoardMatch[]): string {
   const lines = [
     '# Written by `esp-live service install`; removed by `esp-live service uninstall`.',
     '# ESP32 boards esp-live recognises: group dialout, mode 0660, and /dev/esp-live-<USB serial>.',
     '# All ATTRS keys of a rule match on the same parent (the USB device), so $attr{serial} is its',
     '# serial number. Adapters without a serial number (most CH340s) get access but no stable name.',
   ];
-  const wholeVendors = new Set(KNOWN_BOARDS.filter((b) => b.productId === undefined).map((b) => b.vendorId));
-  for (const board of KNOWN_BOARDS) {
+  const wholeVendors = new Set(boards.filter((b) => b.productId === undefined).map((b) => b.vendorId));
+  for (const board of boards) {
     if (board.productId !== undefined && wholeVendors.has(board.vendorId)) continue; // a rule for every product of this vendor follows
     const ids = `SUBSYSTEM=="tty", ATTRS{idVendor}=="${board.vendorId}"${board.productId ? `, ATTRS{idProduct}=="${board.productId}"` : ''}`;
     lines.push(`# ${board.chip}`);
