@@ -4,6 +4,8 @@
  * The only module that reads process.env.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EspLiveError } from './errors.js';
 import { validateLiveConfig, type LiveConfig } from './live/config.js';
@@ -280,7 +282,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     conversationLog: values.log ?? file.conversationLog,
     recordDir: values.record ?? file.recordDir,
     mcp,
-    hostTools: { time: file.tools?.time !== false, timers: file.tools?.timers !== false, stateFile: file.tools?.stateFile },
+    hostTools: { time: file.tools?.time !== false, timers: file.tools?.timers !== false, stateFile: file.tools?.stateFile ?? join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'esp-live', 'timers.json') },
     json: values.json ?? false,
     debug: values.debug ?? false,
   };

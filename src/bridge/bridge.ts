@@ -252,6 +252,10 @@ export class Bridge {
     });
     agent.on('log', (line) => log.log('info', line, fields));
     if (this.options.recordDir) recordTurns(agent, this.options.recordDir, (line) => log.log('warn', line, fields));
+    live.on('grounding', (g) => {
+      const sources = (g.groundingChunks ?? []).map((c) => c.web?.uri).filter(Boolean);
+      log.log('info', `searched the web for ${JSON.stringify(g.webSearchQueries ?? [])}${sources.length ? `; sources: ${sources.slice(0, 5).join(' ')}` : ''}`, fields);
+    });
     live.on('error', (error) => log.log(error.retryable ? 'warn' : 'error', error.message, { ...fields, code: error.code }));
     live.on('unreachable', (error) => log.log('warn', error.message, { ...fields, code: error.code }));
     live.on('notice', (message) => log.log('info', message, fields));

@@ -30,6 +30,8 @@ Options:
                              fail            {"code": 1011, "reason": "…"}: close instead of replying
                              stall           true: never answer (the socket stays open)
                              malformedFrame  true: send a frame that is not JSON first
+                             search          "query": with live.googleSearch on, a groundingMetadata
+                                             naming the query and a made-up source comes first
   --api-key KEY            accept only this key (repeatable; default: any non-empty key)
   --connection-lifetime S  seconds a connection lives (default 600); goAway comes first
   --go-away-lead S         seconds between goAway and the end (default 50)

@@ -7,6 +7,7 @@ import { SerialWatcher } from '../device/serialWatcher.js';
 import { LiveEmulator } from '../emulator/server.js';
 import { createLogger, type Logger } from '../log.js';
 import { LocalAudioLink, probeAlsa } from '../device/localAudio.js';
+import { HostTools } from '../tools/hostTools.js';
 import { ConsoleServer } from '../console/consoleServer.js';
 import { LogRing } from '../console/logRing.js';
 import { realClock, type Clock } from '../clock.js';
@@ -42,13 +43,14 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
   // Loaded only when configured: the MCP SDK is not needed otherwise.
   const mcp = config.mcp.length ? new (await import('../tools/mcpHub.js')).McpHub(config.mcp, log) : undefined;
   void mcp?.ready(); // servers start now, not when the first board arrives
+  const hostTools = config.hostTools.time || config.hostTools.timers ? new HostTools({ ...config.hostTools, log }) : undefined;
   // Conversations open at the last clean shutdown resume (handles kept next to the settings file).
   const handles = config.file ? new HandleStore(stateFileFor(config.file)) : undefined;
   const stateProblem = handles?.load();
   if (stateProblem) log.log('warn', stateProblem);
   const bridge = new Bridge({
     live,
-    toolSources: mcp ? [mcp] : [],
+    toolSources: [hostTools, mcp].filter((s) => s !== undefined),
     createLive: (liveConfig, deviceId) => {
       const session = new LiveSession({ config: liveConfig });
       session.resumptionHandle = handles?.take(deviceId, liveConfig.model);
@@ -76,6 +78,7 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     }
     await bridge.close();
     await mcp?.close();
+    await hostTools?.close();
     for (const stop of stoppers.splice(0).reverse()) await stop();
     await emulator?.close();
   };

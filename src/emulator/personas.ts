@@ -37,6 +37,8 @@ export interface ScenarioTurn {
    * silent (turnComplete without audio), other models answer anyway.
    */
   addressed?: boolean;
+  /** The model searches the web for this first, if the setup has the googleSearch tool. */
+  search?: string;
 }
 
 export interface Scenario {
@@ -71,9 +73,10 @@ export function validateScenario(data: unknown, where = 'scenario'): Scenario {
   turns.forEach((t, i) => {
     const at = `turns[${i}]`;
     if (typeof t !== 'object' || t === null) fail(at, 'must be an object');
-    const known = ['say', 'audio', 'durationMs', 'userTranscript', 'toolCall', 'goAway', 'fail', 'stall', 'malformedFrame', 'addressed'];
+    const known = ['say', 'audio', 'durationMs', 'userTranscript', 'toolCall', 'goAway', 'fail', 'stall', 'malformedFrame', 'addressed', 'search'];
     for (const key of Object.keys(t)) if (!known.includes(key)) fail(`${at}.${key}`, `is not a scenario field (known: ${known.join(', ')})`);
     if (t.say !== undefined && typeof t.say !== 'string') fail(`${at}.say`, 'must be a string');
+    if (t.search !== undefined && typeof t.search !== 'string') fail(`${at}.search`, 'must be a string');
     if (t.audio !== undefined && !['tone', 'speech', 'echo', 'silence'].includes(t.audio)) fail(`${at}.audio`, 'must be tone, speech, echo or silence');
     if (t.durationMs !== undefined && !(Number.isFinite(t.durationMs) && t.durationMs > 0 && t.durationMs <= 60000)) fail(`${at}.durationMs`, 'must be 1 … 60000');
     if (t.toolCall !== undefined && (typeof t.toolCall?.name !== 'string' || !t.toolCall.name)) fail(`${at}.toolCall.name`, 'must be a function name');

@@ -75,6 +75,8 @@ export interface LiveConfig {
   /** Wait after a quota error before trying again. */
   quotaRetryDelayMs: number;
   toolTimeoutMs: number;
+  /** Grounding with Google Search (the Live API's built-in googleSearch tool). */
+  googleSearch?: boolean;
 }
 
 export const LIVE_DEFAULTS: Omit<LiveConfig, 'apiKey'> = {
@@ -152,6 +154,7 @@ const CHECKS: Record<string, Check> = {
   reconnectMaxDelayMs: num(1, 600_000, true),
   quotaRetryDelayMs: num(1, 3_600_000, true),
   toolTimeoutMs: num(100, 600_000, true),
+  googleSearch: bool,
 };
 
 const KNOWN_KEYS = new Set(Object.keys(CHECKS).map((k) => k.split('.')[0]));
@@ -247,5 +250,6 @@ export function toConnectConfig(config: LiveConfig, handle: string | undefined, 
     };
   }
   if (functions.length) out.tools = [{ functionDeclarations: functions }];
+  if (config.googleSearch) out.tools = [...(out.tools ?? []), { googleSearch: {} }];
   return out;
 }

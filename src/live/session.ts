@@ -57,6 +57,8 @@ export interface LiveSessionEvents extends Record<string, unknown[]> {
   toolCall: [calls: ToolCall[]];
   toolCallCancellation: [ids: string[]];
   usage: [usage: NonNullable<LiveServerMessage['usageMetadata']>];
+  /** What the model searched for and found (Google Search grounding). */
+  grounding: [metadata: NonNullable<NonNullable<LiveServerMessage['serverContent']>['groundingMetadata']>];
   state: [state: LiveState];
   /** The server will end this connection in `timeLeftMs`; the session switches over by itself. */
   goAway: [timeLeftMs: number];
@@ -752,6 +754,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
         this.modelText += content.outputTranscription.text;
         this.emit('outputTranscript', content.outputTranscription.text, content.outputTranscription.finished ?? false);
       }
+      if (content.groundingMetadata) this.emit('grounding', content.groundingMetadata);
       if (content.interrupted) this.emit('interrupted');
       if (content.generationComplete) {
         this.userText.replyStarted();
