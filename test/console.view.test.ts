@@ -81,6 +81,21 @@ describe('console view of the bridge', () => {
     expect(view.snapshot()[0].live.connectionAgeMs).toBe(250);
   });
 
+  it('resumption handle age counts from the newest handle, which never reaches the page', async () => {
+    const { view, clock, live } = await setup();
+    expect(view.snapshot()[0].live.handleAgeMs).toBeUndefined();
+    live.resumptionHandle = 'handle-1';
+    view.snapshot();
+    clock.advance(3000);
+    expect(view.snapshot()[0].live.handleAgeMs).toBe(3000);
+    live.resumptionHandle = 'handle-2';
+    view.snapshot();
+    clock.advance(100);
+    const [d] = view.snapshot();
+    expect(d.live.handleAgeMs).toBe(100);
+    expect(JSON.stringify(d)).not.toContain('handle-2');
+  });
+
   it('transcripts arrive escaped, as events and in the backlog; a device the bridge dropped is let go of', async () => {
     const { view, live, agents } = await setup();
     const lines: string[] = [];

@@ -54,7 +54,8 @@ export interface DeviceView {
     replyFramesDropped: number;
     micOverRate: number;
   };
-  live: { state: LiveState; connectionAgeMs?: number; reconnectsByCause: Record<string, number>; errorsByCode: Record<string, number>; stats: Record<string, number> };
+  /** handleAgeMs: since the newest resumption handle came (the handle itself never leaves the host). */
+  live: { state: LiveState; connectionAgeMs?: number; handleAgeMs?: number; reconnectsByCause: Record<string, number>; errorsByCode: Record<string, number>; stats: Record<string, number> };
   /** Today's usage from the bridge's meter: tokens of every kind, the estimated cost, whether the budget still allows more. */
   usage: { tokens: number; usdEstimate: number; audioSecondsUp: number; allowed: boolean };
   volumePercent?: number;
@@ -71,6 +72,8 @@ interface Tracked {
   rttMs?: number;
   liveState: LiveState;
   openedAt?: number;
+  handle?: string;
+  handleAt?: number;
   errorsByCode: Record<string, number>;
   volumePercent?: number;
 }
@@ -100,6 +103,10 @@ export class BridgeView extends TypedEmitter<BridgeViewEvents> {
       const info = agent.info;
       const hello = info?.hello;
       const speakerRate = hello?.speaker.sampleRateHz ?? 16000;
+      if (agent.live.resumptionHandle !== t.handle) {
+        t.handle = agent.live.resumptionHandle;
+        t.handleAt = now; // seen at the next snapshot: ages are within SNAPSHOT_MS
+      }
       const view: DeviceView = {
         id: escapeText(agent.deviceId),
         name: escapeText(hello?.name || agent.deviceId),
@@ -125,6 +132,7 @@ export class BridgeView extends TypedEmitter<BridgeViewEvents> {
         live: {
           state: t.liveState,
           connectionAgeMs: t.liveState === 'open' && t.openedAt !== undefined ? Math.round(now - t.openedAt) : undefined,
+          handleAgeMs: t.handle !== undefined && t.handleAt !== undefined ? Math.round(now - t.handleAt) : undefined,
           reconnectsByCause: { ...agent.live.stats.reconnectsByCause },
           errorsByCode: { ...t.errorsByCode },
           // Whatever the session counts today (other work adds to it): numbers only.

@@ -88,7 +88,7 @@ function card(device) {
     root, led, name, state, inMeter, outMeter, volume, transcript,
     link: row(info, 'link', 'link'), firmware: row(info, 'firmware', 'firmware'), codecs: row(info, 'audio', 'codecs'),
     buffer: row(health, 'device buffer', 'buffer'), underruns: row(health, 'underruns', 'underruns'), stale: row(health, 'stale frames', 'stale'), rtt: row(health, 'round trip', 'rtt'), dropped: row(health, 'dropped', 'dropped'),
-    liveState: row(live, 'Live', 'liveState'), age: row(live, 'connected for', 'age'), liveStats: row(live, 'session', 'liveStats'), causes: row(live, 'reconnects by cause', 'causes'), errors: row(live, 'errors', 'errors'),
+    liveState: row(live, 'Live', 'liveState'), age: row(live, 'connected for', 'age'), handle: row(live, 'resumption handle', 'handle'), liveStats: row(live, 'session', 'liveStats'), causes: row(live, 'reconnects by cause', 'causes'), errors: row(live, 'errors', 'errors'),
     usage: row(info, 'today', 'usage'),
   };
   cards.set(device.id, c);
@@ -126,6 +126,7 @@ function showDevices(devices) {
     c.dropped.textContent = `mic lost ${h.micFramesLost}, mic over rate ${h.micOverRate}, link rejected ${h.linkRejected}, reply overflow ${h.replyFramesDropped}`;
     c.liveState.textContent = d.live.state;
     c.age.textContent = age(d.live.connectionAgeMs);
+    c.handle.textContent = d.live.handleAgeMs === undefined ? 'none yet' : `${age(d.live.handleAgeMs)} old`;
     c.liveStats.textContent = counts(d.live.stats);
     c.causes.textContent = counts(d.live.reconnectsByCause);
     c.errors.textContent = counts(d.live.errorsByCode);
