@@ -126,6 +126,23 @@ describe('McpHub with real MCP servers', () => {
     expect(logs.join('\n')).toContain('restarting in 0.5 s');
   });
 
+  it('restarts a server that hangs: a call times out, a ping gets no answer', async () => {
+    const { hub, logs } = hubOf([{ name: 'everything', endpoint: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, timeoutMs: 400 }], { restartInitialMs: 200, pingTimeoutMs: 300 });
+    await hub.ready();
+    const live = fakeSession();
+    hub.attach({ id: 'board', name: '' }, live);
+    const [server] = hub.servers;
+    const pid = server.pid!;
+    process.kill(pid, 'SIGSTOP'); // alive, but answers nothing
+    closers.push(() => process.kill(pid, 'SIGKILL'));
+    expect(await call(live, 'echo', { message: 'hello?' })).toMatchObject({ response: { error: 'echo did not answer within 400 ms' } });
+    await until(() => server.state !== 'up', 3000, 'the hang to be seen');
+    expect(logs.join('\n')).toContain('it did not answer a ping within 300 ms after a call timed out (hung)');
+    await until(() => server.state === 'up', 15_000, 'the restart');
+    expect(server.pid).not.toBe(pid);
+    expect(await call(live, 'echo', { message: 'back' })).toMatchObject({ response: { result: 'Echo: back' } });
+  });
+
   it('a server that cannot start leaves its devices their other tools and keeps retrying', async () => {
     const { hub, logs } = hubOf([{ name: 'broken', endpoint: { command: '/nonexistent/mcp-server' } }], { restartInitialMs: 200, restartMaxMs: 400 });
     await hub.ready();
