@@ -30,7 +30,7 @@ describe('LiveSession.sleep()', () => {
     session.on('state', (s) => states.push(s));
     const wakeStart = performance.now();
     const firstAudio = nextEvent(session, 'audio', 15_000);
-    await talk((c) => session.sendAudio(c), turn, 8);
+    for (let at = 0; at < turn.length; at += 320) session.sendAudio(turn.subarray(at, at + 320)); // all of it before the connection is back
     await firstAudio;
     await until(() => seen.turns === 2, 15_000, 'the reply after waking');
     const wakeMs = performance.now() - wakeStart;

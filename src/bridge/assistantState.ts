@@ -11,8 +11,8 @@ export const ASSISTANT_TRANSITIONS: Readonly<Record<number, readonly number[]>> 
   [IDLE]: [CONNECTING, LISTENING, ERROR],
   /** Live is (re)connecting: it opens (a reply may still be playing), or fails. */
   [CONNECTING]: [LISTENING, SPEAKING, ERROR],
-  /** The user's turn ends (transcript, push-to-talk release), or a reply starts playing. */
-  [LISTENING]: [THINKING, SPEAKING, CONNECTING, ERROR],
+  /** The user's turn ends (transcript, push-to-talk release), a reply starts playing, or Live sleeps for quiet. */
+  [LISTENING]: [THINKING, SPEAKING, CONNECTING, ERROR, IDLE],
   /** The reply starts playing, or the turn ends without audio. */
   [THINKING]: [SPEAKING, LISTENING, CONNECTING, ERROR],
   /** The reply finished playing, or push-to-talk was released over it. */

@@ -53,6 +53,15 @@ const USAGE_SUMMARY_MS = 3_600_000;
 export const DEFAULT_MAX_DEVICES = 10;
 
 /**
+ * The speech gate keeps passing audio after speech for longer than Gemini's own end-of-speech
+ * wait (vad.silenceDurationMs; the service's default is not published, 500 ms is our guess), so
+ * Gemini, not the gate, decides where the turn ends.
+ */
+function speechGateHangoverMs(config: LiveConfig): number {
+  return Math.max(800, (config.vad.silenceDurationMs ?? 500) + 300);
+}
+
+/**
  * A device's id: what its HELLO says, or the link's name when it says nothing. For a device
  * with a token it is also what binds the conversation to that token.
  */
@@ -213,7 +222,8 @@ export class Bridge {
     const profile = { ...this.options.profiles?.[id], ...(name ? this.options.profiles?.[name] : {}) };
     const config = validateLiveConfig({ ...this.options.live, ...profile });
     const live = this.options.createLive?.(config, id) ?? new LiveSession({ config });
-    const agent = new DeviceAgent({ deviceId: id, live, pushToTalk: !config.vad.automatic, upstreamAllowed: () => this.usage.allowed(id) });
+    const gate = config.speechGate && { ...config.speechGate, hangoverMs: config.speechGate.hangoverMs ?? speechGateHangoverMs(config) };
+    const agent = new DeviceAgent({ deviceId: id, live, pushToTalk: !config.vad.automatic, upstreamAllowed: () => this.usage.allowed(id), speechGate: gate || undefined, idleCloseMs: config.idleCloseMs });
     for (const tool of tools) {
       let schema: unknown;
       try {
@@ -250,7 +260,7 @@ export class Bridge {
       log.log('debug', `turn usage: ${describeTotals(turn)}`, fields);
       this.logJson({ device: escapeText(id), who: 'usage', tokens: { inputText: turn.inputText, inputAudio: turn.inputAudio, outputText: turn.outputText, outputAudio: turn.outputAudio, cached: turn.cached }, usdEstimate: turn.usd });
     });
-    agent.on('log', (line) => log.log('info', line, fields));
+    agent.on('log', (line, debug) => log.log(debug ? 'debug' : 'info', line, fields));
     if (this.options.recordDir) recordTurns(agent, this.options.recordDir, (line) => log.log('warn', line, fields));
     live.on('grounding', (g) => {
       const sources = (g.groundingChunks ?? []).map((c) => c.web?.uri).filter(Boolean);

@@ -15,6 +15,8 @@ import { TokenBucket } from '../tokenBucket.js';
 import { MicDecoder, PIPELINE_RATE_HZ } from '../device/deviceAudio.js';
 import { canTransition } from './assistantState.js';
 import { EchoGate } from './echoGate.js';
+import { MicUpstream } from './micUpstream.js';
+import type { SpeechGateOptions } from '../audio/speechGate.js';
 import { InterruptReason, newReplyStats, ReplyPlayer } from './replyPlayer.js';
 
 export interface AgentOptions {
@@ -28,6 +30,10 @@ export interface AgentOptions {
   clock?: Clock;
   /** False while the device may send no audio to Gemini (its budget is spent). */
   upstreamAllowed?: () => boolean;
+  /** Send only speech (undefined: every sample); see MicUpstream. */
+  speechGate?: SpeechGateOptions;
+  /** Sleep the Live connection after this long without speech (0: never). */
+  idleCloseMs?: number;
 }
 
 /**
@@ -58,7 +64,7 @@ export interface AgentStats {
 export interface AgentEvents extends Record<string, unknown[]> {
   transcript: [who: 'user' | 'assistant', text: string];
   state: [state: number];
-  log: [line: string];
+  log: [line: string, debug?: boolean];
   /** Mic audio as sent to Live (16 kHz). */
   heard: [samples: Int16Array];
   turnComplete: [];
@@ -81,6 +87,8 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   private gate = new EchoGate({ fullDuplex: false });
   private readonly clock: Clock;
   private overBudget = false;
+  /** What of the mic goes to Gemini (speech gate) and when Live may sleep. */
+  private readonly upstream: MicUpstream;
   /** 16 kHz mic samples the device may still send now. */
   private micBudget: TokenBucket;
   private state: number = AssistantState.CONNECTING;
@@ -101,19 +109,33 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.live = options.live;
     this.clock = options.clock ?? realClock;
     this.micBudget = this.newMicBudget();
+    this.upstream = new MicUpstream({
+      live: options.live,
+      clock: this.clock,
+      gate: options.speechGate,
+      idleCloseMs: options.idleCloseMs ?? 0,
+      pushToTalk: options.pushToTalk,
+      onSent: (samples) => this.emit('heard', samples),
+      log: (line, debug) => this.emit('log', line, debug),
+    });
     const on = <K extends keyof LiveSessionEvents & string>(event: K, fn: (...args: LiveSessionEvents[K]) => void) => this.unsubscribe.push(this.live.subscribe(event, fn));
     on('audio', (samples, rateHz) => this.player?.push(samples, rateHz));
     on('interrupted', () => this.bargeIn(InterruptReason.MODEL));
     on('generationComplete', () => this.player?.end());
-    on('turnComplete', () => this.onTurnComplete());
+    on('turnComplete', () => {
+      this.upstream.busy();
+      this.onTurnComplete();
+    });
     on('userTranscript', (text) => this.emit('transcript', 'user', text));
     on('userTranscriptLate', (more) => this.emit('transcript', 'user', `… ${more.trim()}`));
     on('userTurnEnded', () => {
+      this.upstream.busy();
       if (this.state === AssistantState.LISTENING) this.setState(AssistantState.THINKING);
     });
     on('outputTranscript', (text) => (this.assistantText += text));
     on('state', (s) => {
       if (s === 'open') this.setState(this.isPlaying() ? AssistantState.SPEAKING : AssistantState.LISTENING);
+      else if (s === 'asleep') this.setState(AssistantState.IDLE);
       else if (s === 'failed') this.setState(AssistantState.ERROR);
       else if (s === 'connecting' || s === 'reconnecting') this.setState(AssistantState.CONNECTING);
     });
@@ -174,6 +196,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.player = undefined;
     this.connection = undefined;
     this.gate.setPlaying(false, this.clock.now());
+    this.upstream.end(); // the board's microphone stopped: end the stream upstream
   }
 
   private onMicPayload(payload: Uint8Array): void {
@@ -202,8 +225,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
       this.stats.micMutedFrames++;
       samples.fill(0); // silence keeps the stream's timing; the echo never reaches Gemini
     }
-    this.emit('heard', samples);
-    this.live.sendAudio(samples);
+    this.upstream.push(samples);
   }
 
   /** Whether mic audio may go upstream; says so once when that changes (the LED shows ERROR meanwhile). */
@@ -263,6 +285,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   }
 
   private onPlaying(playing: boolean): void {
+    this.upstream.busy();
     this.gate.setPlaying(playing, this.clock.now());
     this.speakingTimer?.cancel();
     if (playing) this.setState(AssistantState.SPEAKING);
@@ -333,6 +356,7 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     this.detach('closed');
     for (const off of this.unsubscribe) off();
     this.speakingTimer?.cancel();
+    this.upstream.close();
     this.live.close();
   }
 }

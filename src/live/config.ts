@@ -70,6 +70,14 @@ export interface LiveConfig {
   switchMarginMs: number;
   /** Turns of text kept to re-seed a new session when the old one cannot be resumed. */
   historyTurns: number;
+  /**
+   * Send Gemini only speech (on by default): the bridge's speech gate (src/audio/speechGate.ts)
+   * passes audio from `preRollMs` before speech to `hangoverMs` after it, then ends the stream.
+   * `false` sends every sample. Push-to-talk bypasses it.
+   */
+  speechGate: false | { openDb?: number; stayDb?: number; preRollMs?: number; hangoverMs?: number };
+  /** With the speech gate on: close the Live connection (not the conversation) after this long without speech; 0 never. */
+  idleCloseMs: number;
   reconnectInitialDelayMs: number;
   reconnectMaxDelayMs: number;
   /** Wait after a quota error before trying again. */
@@ -96,6 +104,8 @@ export const LIVE_DEFAULTS: Omit<LiveConfig, 'apiKey'> = {
   rejectedCloseWindowMs: 600_000,
   switchMarginMs: 5_000,
   historyTurns: 40,
+  speechGate: {},
+  idleCloseMs: 300_000,
   reconnectInitialDelayMs: 250,
   reconnectMaxDelayMs: 15_000,
   quotaRetryDelayMs: 30_000,
@@ -150,6 +160,11 @@ const CHECKS: Record<string, Check> = {
   rejectedCloseWindowMs: num(1000, 86_400_000, true),
   switchMarginMs: num(0, 60_000, true),
   historyTurns: num(0, 1000, true),
+  'speechGate.openDb': num(0, 40),
+  'speechGate.stayDb': num(0, 40),
+  'speechGate.preRollMs': num(300, 2000, true),
+  'speechGate.hangoverMs': num(200, 10_000, true),
+  idleCloseMs: num(0, 86_400_000, true),
   reconnectInitialDelayMs: num(1, 60_000, true),
   reconnectMaxDelayMs: num(1, 600_000, true),
   quotaRetryDelayMs: num(1, 3_600_000, true),
@@ -173,6 +188,7 @@ export function validateLiveConfig(input: Partial<LiveConfig> & { apiKey: string
     ...input,
     vad: { ...LIVE_DEFAULTS.vad, ...input.vad },
     compression: input.compression === false ? false : { ...(input.compression ?? {}) },
+    speechGate: input.speechGate === false ? false : { ...(input.speechGate ?? {}) },
   };
   for (const [path, check] of Object.entries(CHECKS)) {
     const [head, tail] = path.split('.');

@@ -303,7 +303,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private hold(item: Held): void {
     this.held.push(item);
     this.countDropped();
-    if (this.state === 'asleep') this.wake();
+    if (this.state === 'asleep' && !this.connecting) this.wake();
   }
 
   private countDropped(): void {
