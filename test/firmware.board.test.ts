@@ -236,7 +236,7 @@ describe.concurrent('the C firmware as a board (Linux build of esp_live_app): be
     expect(stats.oversize).toBe(0); // nothing larger than it said it takes
   });
 
-  it('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field and GOODBYE, and no session starts', async ({ expect, onTestFinished }) => {
+  it('a buffer below the minimum (200 samples) is refused with ERROR UNSUPPORTED_FORMAT naming the field and GOODBYE, no session starts and the board stops asking', async ({ expect, onTestFinished }) => {
     const own = closeAtEnd(onTestFinished);
     const emulator = new LiveEmulator({ persona: 'tone' });
     await emulator.start();
@@ -253,8 +253,14 @@ describe.concurrent('the C firmware as a board (Linux build of esp_live_app): be
     const error = await board.next(/^error /, 10_000);
     expect(error).toMatch(/^error 3 .*playbackBufferSamples 200/);
     await board.next(/^goodbye 2$/, 2000, true);
-    // What the board does next (REFUSED: HELLO only when asked) is pinned in test_core.c: here the
-    // host's serial watcher re-opens the port it closed and asks again every ~0.5 s (findings.md).
+    // REFUSED: the board says HELLO again only when asked, and the host does not ask (§5): for
+    // longer than the 2 s HELLO resend interval no further refusal comes. (A HELLO the board
+    // resent before the host had opened its port may be refused once more, just before.)
+    await sleep(300);
+    const refusals = board.count(/^error /);
+    await sleep(2500);
+    expect(board.count(/^error /)).toBe(refusals);
+    expect((await board.stats()).link_state).toBe(3);
     expect(bridge.agents.size).toBe(0);
     expect(board.count(/^welcome /)).toBe(0);
   });
