@@ -12,7 +12,7 @@ import { ConsoleServer } from '../console/consoleServer.js';
 import { LogRing } from '../console/logRing.js';
 import { realClock, type Clock } from '../clock.js';
 import { startIdleHint } from '../ops/idleHint.js';
-import { HandleStore, stateFileFor } from '../ops/handleStore.js';
+import { HANDLE_SAVE_MS, HandleStore, keepHandles, stateFileFor } from '../ops/handleStore.js';
 import { LiveSession } from '../live/session.js';
 
 export interface Running {
@@ -44,7 +44,7 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
   const mcp = config.mcp.length ? new (await import('../tools/mcpHub.js')).McpHub(config.mcp, log) : undefined;
   void mcp?.ready(); // servers start now, not when the first board arrives
   const hostTools = config.hostTools.time || config.hostTools.timers ? new HostTools({ ...config.hostTools, log }) : undefined;
-  // Conversations open at the last clean shutdown resume (handles kept next to the settings file).
+  // Conversations open at the last shutdown (or crash) resume: handles kept next to the settings file.
   const handles = config.file ? new HandleStore(stateFileFor(config.file)) : undefined;
   const stateProblem = handles?.load();
   if (stateProblem) log.log('warn', stateProblem);
@@ -68,14 +68,11 @@ export async function runCommand(argv: string[], out: (line: string) => void, en
     recordDir: config.recordDir,
   });
   const stoppers: (() => Promise<void> | void)[] = [];
+  const handleSaver = handles && clock.every(HANDLE_SAVE_MS, () => keepHandles(handles, bridge.agents, (m) => log.log('warn', m)));
   /** Goodbye to every board first, then the links and listeners, newest first, then the emulator. */
   const stopAll = async () => {
-    const open = [...bridge.agents].flatMap(([deviceId, agent]) => (agent.live.resumptionHandle ? [{ deviceId, handle: agent.live.resumptionHandle, model: agent.live.config.model }] : []));
-    try {
-      handles?.save(open);
-    } catch (error) {
-      log.log('warn', `could not keep the conversations for the next start (${(error as Error).message})`);
-    }
+    handleSaver?.cancel();
+    if (handles) keepHandles(handles, bridge.agents, (m) => log.log('warn', m));
     await bridge.close();
     await mcp?.close();
     await hostTools?.close();

@@ -1,6 +1,7 @@
 /**
- * Resumption handles kept across a restart of esp-live (a service restart, an upgrade): at a
- * clean shutdown each device's newest Live handle is written to a small state file (mode 0600:
+ * Resumption handles kept across a restart of esp-live (a service restart, an upgrade, a crash):
+ * every 30 s when they changed, and at a clean shutdown, each device's newest Live handle is
+ * written to a small state file (mode 0600:
  * a handle resumes a conversation, so it is as private as the conversation), and on the next
  * start a device that comes back with the same id resumes where it was. The service keeps a
  * handle for 2 hours after the connection ends (docs/live-api-notes.md §5); an older entry is
@@ -28,6 +29,8 @@ interface StateFile {
 
 export class HandleStore {
   private handles = new Map<string, SavedHandle>();
+  /** What the file holds now (as written by save), to skip writing it again. */
+  private written = JSON.stringify([]);
 
   constructor(
     readonly path: string,
@@ -60,15 +63,41 @@ export class HandleStore {
     return saved && saved.model === model ? saved.handle : undefined;
   }
 
-  /** Writes the handles of the conversations open at shutdown (no file when there are none). */
+  /**
+   * Writes the handles of the open conversations (at shutdown, and now and then while running,
+   * so that a crash loses little); no file when there are none. Unchanged handles are not written again.
+   */
   save(entries: { deviceId: string; handle: string; model: string }[]): void {
-    if (entries.length === 0) return;
+    const key = JSON.stringify(entries);
+    if (key === this.written) return;
+    this.written = key;
+    if (entries.length === 0) {
+      rmSync(this.path, { force: true });
+      return;
+    }
     const savedAtMs = this.wallClockMs();
     const state: StateFile = { version: 1, handles: Object.fromEntries(entries.map((e) => [e.deviceId, { handle: e.handle, model: e.model, savedAtMs }])) };
     const tmp = `${this.path}.tmp-${process.pid}`;
     writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, this.path);
+  }
+}
+
+/** How often a running bridge writes changed handles down. */
+export const HANDLE_SAVE_MS = 30_000;
+
+interface WithLive {
+  live: { resumptionHandle: string | undefined; config: { model: string } };
+}
+
+/** Saves the handles of these conversations (device id → agent); a failure is reported, never thrown: the bridge runs on. */
+export function keepHandles(store: HandleStore, agents: Iterable<[string, WithLive]>, warn: (message: string) => void): void {
+  const open = [...agents].flatMap(([deviceId, { live }]) => (live.resumptionHandle ? [{ deviceId, handle: live.resumptionHandle, model: live.config.model }] : []));
+  try {
+    store.save(open);
+  } catch (error) {
+    warn(`could not keep the conversations for the next start (${(error as Error).message})`);
   }
 }
 
