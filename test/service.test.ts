@@ -157,6 +157,9 @@ describe('service install (user)', () => {
     expect(text).toContain('failed (exit 1): systemctl: something went wrong — systemd is not running on this computer');
     expect(text).toContain('sudo loginctl enable-linger pi');
     expect(code).toBe(1);
+    const udevOnly = await service(['install', '--udev-only'], deps(s, { uid: 1000, userName: 'pi' }));
+    expect(udevOnly.code).toBe(1);
+    expect(udevOnly.text).toContain(`sudo ${process.execPath} ${cliPath} service install --udev-only`);
   });
 });
 

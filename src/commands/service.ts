@@ -234,6 +234,7 @@ export async function serviceCommand(argv: string[], out: (line: string) => void
         ok = (await runStep(deps.udevadm, ['trigger', '--subsystem-match=tty', '--action=add'])) && ok;
       } else {
         out(`not writing ${UDEV_RULE_PATH}: that needs root. Once: sudo ${deps.nodePath} ${deps.cliPath} service install --udev-only`);
+        if (udevOnly) return 1; // asked for nothing else, and that could not be done
       }
     }
     if (udevOnly) return ok ? 0 : 1;
