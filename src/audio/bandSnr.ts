@@ -12,6 +12,11 @@
  * few dB, is taken as drift and subtracted. The evidence is then the mean excess of the four
  * loudest bands: a voice fills a few formant bands, while the flicker of a steady noise rarely
  * lifts four at once.
+ *
+ * Music lifts bands too. What a held note or chord does not do is change: the meter also reports
+ * the frame's `steadiness`, the correlation of its log spectrum (200–4000 Hz) with that of the
+ * frame STEADY_LAG_FRAMES before. A held tone scores about 1; a voice, whose pitch and formants
+ * move all the time, rarely above 0.9.
  */
 
 /** Band edges in Hz: roughly equal on a Bark-like scale, from above mains hum to 8 kHz. */
@@ -34,6 +39,10 @@ const TOP_BANDS = 4;
 const DRIFT_RANK = 3;
 /** A room's background drifts by a few dB; a voice lifts all bands by more. */
 const MAX_DRIFT_DB = 8;
+/** Steadiness compares a frame's spectrum with the one this many frames before (40 ms). */
+const STEADY_LAG_FRAMES = 2;
+const STEADY_LOW_HZ = 200;
+const STEADY_HIGH_HZ = 4000;
 
 export interface BandSnrOptions {
   sampleRateHz: number;
@@ -59,6 +68,12 @@ export class BandSnrMeter {
   private readonly currentMin: Float64Array;
   private readonly floor: Float64Array;
   private readonly subWindowFrames: number;
+  /** Log power spectra (STEADY bins) of the last frames, a ring: the newest and the one to compare with. */
+  private readonly spectra: Float64Array[];
+  private readonly steadyBins: [number, number];
+  private spectrumAt = 0;
+  /** The last frame's steadiness: 1 = the same spectrum as 40 ms before (a held tone). */
+  steadiness = 0;
   private framesInSubWindow = 0;
   private subWindowAt = 0;
   private frames = 0;
@@ -81,6 +96,8 @@ export class BandSnrMeter {
     const edges = BAND_EDGES_HZ.filter((hz) => hz <= sampleRateHz / 2).map((hz) => Math.round((hz * n) / sampleRateHz));
     this.bandStart = Uint32Array.from(edges);
     this.bands = edges.length - 1;
+    this.steadyBins = [Math.round((STEADY_LOW_HZ * n) / sampleRateHz), Math.round((Math.min(STEADY_HIGH_HZ, sampleRateHz / 2) * n) / sampleRateHz)];
+    this.spectra = Array.from({ length: STEADY_LAG_FRAMES + 1 }, () => new Float64Array(this.steadyBins[1] - this.steadyBins[0]));
     this.smoothed = new Float64Array(this.bands);
     this.subMinima = new Float64Array(this.bands * SUB_WINDOWS).fill(Infinity);
     this.currentMin = new Float64Array(this.bands).fill(Infinity);
@@ -160,6 +177,7 @@ export class BandSnrMeter {
         }
       }
     }
+    this.steadiness = this.measureSteadiness();
     // Parseval with the Hann window's mean square of 3/8: mean square per sample of the frame.
     const scale = 2 / (n * count * 0.375);
     const out = this.scratch;
@@ -169,6 +187,36 @@ export class BandSnrMeter {
       out[b] = sum * scale;
     }
     return out;
+  }
+
+  /** Correlation of this frame's log spectrum with the one STEADY_LAG_FRAMES before. */
+  private measureSteadiness(): number {
+    const { re, im } = this;
+    const [low, high] = this.steadyBins;
+    const now = this.spectra[this.spectrumAt];
+    this.spectrumAt = (this.spectrumAt + 1) % this.spectra.length;
+    const before = this.spectra[this.spectrumAt];
+    const count = high - low;
+    let meanNow = 0;
+    let meanBefore = 0;
+    for (let k = low; k < high; k++) {
+      now[k - low] = Math.log(re[k] * re[k] + im[k] * im[k] + 1e-12);
+      meanNow += now[k - low];
+      meanBefore += before[k - low];
+    }
+    meanNow /= count;
+    meanBefore /= count;
+    let cross = 0;
+    let powerNow = 0;
+    let powerBefore = 0;
+    for (let i = 0; i < count; i++) {
+      const a = now[i] - meanNow;
+      const b = before[i] - meanBefore;
+      cross += a * b;
+      powerNow += a * a;
+      powerBefore += b * b;
+    }
+    return powerNow > 0 && powerBefore > 0 ? cross / Math.sqrt(powerNow * powerBefore) : 0;
   }
 
   private readonly scratch = new Float64Array(BAND_EDGES_HZ.length);

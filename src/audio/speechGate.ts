@@ -3,7 +3,8 @@
  * is not sent (nor billed) upstream.
  *
  * The gate cuts its input into frames (20 ms) and scores each one (bandSnr.ts: how far it stands
- * above the background in the speech bands). While closed it sends nothing and keeps the last
+ * above the background in the speech bands; a held tone, whose spectrum does not change, is not
+ * speech whatever its level). While closed it sends nothing and keeps the last
  * `preRollMs` in a ring. After `minSpeechMs` of frames scoring at least `openDb` it opens: it
  * sends the pre-roll from before the first of those frames (so no first syllable is lost), then
  * passes the input through. Once no frame has scored `stayDb` for `hangoverMs` it closes, which
@@ -51,6 +52,11 @@ export interface SpeechGateOptions {
   openDb?: number;
   /** Speech evidence that keeps the gate open (restarts the hangover). Default 6. */
   stayDb?: number;
+  /**
+   * Frames whose spectrum correlates at least this much with the one 40 ms before are held
+   * tones (music, beeps), not speech (bandSnr.ts). Default 0.92; above 1 turns the test off.
+   */
+  maxSteadiness?: number;
   /** Frames quieter than this (dBFS) are never speech. Default −65. */
   minLevelDbfs?: number;
   /** Audio sent from before the first speech frame. Default 400 ms (at least 300). */
@@ -77,6 +83,7 @@ export class SpeechGate {
   readonly frameSamples: number;
   readonly openDb: number;
   readonly stayDb: number;
+  readonly maxSteadiness: number;
   readonly minLevelDbfs: number;
   readonly preRollFrames: number;
   readonly hangoverFrames: number;
@@ -107,6 +114,7 @@ export class SpeechGate {
     this.frameSamples = Math.round((ms('sampleRateHz', sampleRateHz, 8000) * ms('frameMs', this.frameMs, 5)) / 1000);
     this.openDb = ms('openDb', options.openDb ?? 8, 0);
     this.stayDb = ms('stayDb', options.stayDb ?? 6, 0);
+    this.maxSteadiness = ms('maxSteadiness', options.maxSteadiness ?? 0.92, 0);
     this.minLevelDbfs = options.minLevelDbfs ?? -65;
     this.preRollFrames = Math.ceil(ms('preRollMs', options.preRollMs ?? 400, 0) / this.frameMs);
     this.hangoverFrames = Math.max(1, Math.ceil(ms('hangoverMs', options.hangoverMs ?? 800, 0) / this.frameMs));
@@ -186,21 +194,21 @@ export class SpeechGate {
   private decide(frame: number, samples: Int16Array): SpeechGateEvent | SpeechGateEvent[] | undefined {
     this.stats.framesIn++;
     const evidenceDb = this.meter.measure(samples);
-    const audible = rmsDbfs(samples) >= this.minLevelDbfs;
+    const voiceLike = rmsDbfs(samples) >= this.minLevelDbfs && this.meter.steadiness < this.maxSteadiness;
     if (this.bypassed) {
       this.stats.framesSent++;
       return undefined;
     }
     if (this.isOpen) {
       this.stats.framesSent++;
-      if (audible && evidenceDb >= this.stayDb) this.quietRun = 0;
+      if (voiceLike && evidenceDb >= this.stayDb) this.quietRun = 0;
       else if (++this.quietRun >= this.hangoverFrames) {
         this.sentUpToFrame = frame + 1;
         return this.close(GateCloseReason.HANGOVER, `no speech for ${this.quietRun * this.frameMs} ms`);
       }
       return undefined;
     }
-    this.speechRun = audible && evidenceDb >= this.openDb ? this.speechRun + 1 : 0;
+    this.speechRun = voiceLike && evidenceDb >= this.openDb ? this.speechRun + 1 : 0;
     if (this.speechRun < this.minSpeechFrames) return undefined;
     // Open: the pre-roll runs from `preRollFrames` before the first speech frame to this one.
     const firstSpeech = frame - this.speechRun + 1;
