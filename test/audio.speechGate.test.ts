@@ -186,6 +186,13 @@ describe('speech gate', () => {
     expect(gateEvents(input, FRAME, { minSpeechMs: 20 }).filter((e) => e.type === 'open')).toHaveLength(1);
   });
 
+  it('does not take muted frames (digital silence, as the echo gate sends) for the room', () => {
+    const room = mix(corpus, background('pink', corpus), null).subarray(0, 6 * RATE);
+    const input = room.slice();
+    input.fill(0, 2 * RATE, 4 * RATE); // a reply played: the echo gate muted the microphone
+    expect(gateEvents(input, FRAME).filter((e) => e.type === 'open')).toHaveLength(0);
+  });
+
   it('does not open on a held tone, however loud', () => {
     const input = scene(5, [[2 * RATE, buzz(2 * RATE, -15, true)]]);
     expect(gateEvents(input, FRAME).filter((e) => e.type === 'open')).toHaveLength(0);

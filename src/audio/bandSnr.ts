@@ -25,7 +25,7 @@ const BAND_EDGES_HZ = [200, 400, 600, 800, 1000, 1300, 1700, 2200, 2800, 3500, 4
 const SMOOTHING = 0.7;
 /** The minimum is kept over this many sub-windows of the floor window. */
 const SUB_WINDOWS = 8;
-/** Nothing counts as a floor below this (power of a −100 dBFS full-band signal): digital silence. */
+/** Digital silence: frames below this power (−100 dBFS) neither count nor move the floor. */
 const MIN_POWER = 1e-10;
 const MAX_EXCESS_DB = 30;
 /**
@@ -117,6 +117,14 @@ export class BandSnrMeter {
   measure(frame: Int16Array): number {
     const power = this.bandPowers(frame);
     const excess = this.excessDb;
+    let total = 0;
+    for (let b = 0; b < this.bands; b++) total += power[b];
+    if (total < MIN_POWER) {
+      // Digital silence (a muted microphone: the echo gate zeroes frames while a reply plays)
+      // says nothing about the room: the floor keeps what it knew.
+      excess.fill(0);
+      return 0;
+    }
     this.frames++;
     for (let b = 0; b < this.bands; b++) {
       const p = power[b];
