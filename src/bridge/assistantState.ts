@@ -17,8 +17,8 @@ export const ASSISTANT_TRANSITIONS: Readonly<Record<number, readonly number[]>> 
   [THINKING]: [SPEAKING, LISTENING, CONNECTING, ERROR],
   /** The reply finished playing, or push-to-talk was released over it. */
   [SPEAKING]: [LISTENING, THINKING, CONNECTING, ERROR],
-  /** Live failed: only a new connection leaves this state. */
-  [ERROR]: [CONNECTING, LISTENING],
+  /** Live failed or is out of reach: only a connection leaves this state (a reply may still be playing when it opens). */
+  [ERROR]: [CONNECTING, LISTENING, SPEAKING],
 };
 
 export function canTransition(from: number, to: number): boolean {
