@@ -6,6 +6,7 @@ import { benchLive } from './live.js';
 import { benchResampler } from './resampler.js';
 import { benchSerialDecoder } from './serialDecoder.js';
 import { benchSpeechGate } from './speechGate.js';
+import { benchTools } from './tools.js';
 
 const sections: Record<string, () => Promise<void>> = {
   serial: benchSerialDecoder,
@@ -15,6 +16,7 @@ const sections: Record<string, () => Promise<void>> = {
   bridge: benchBridge,
   attack: benchAttack,
   speechGate: benchSpeechGate,
+  tools: benchTools,
 };
 
 const only = process.argv.slice(2);

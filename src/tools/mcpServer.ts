@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema, type CallToolResult, type JSONRPCMessage, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import { TypedEmitter } from '../typedEmitter.js';
 
@@ -30,6 +30,8 @@ export interface McpServerOptions {
   restartMaxMs?: number;
   /** A ping after a timed-out call must answer within this (default 2 s), or the server is restarted. */
   pingTimeoutMs?: number;
+  /** Sees every message as it is handed to the transport or read from it (the bench times the bridge with it). */
+  trace?: (direction: 'sent' | 'received', message: JSONRPCMessage) => void;
 }
 
 export type McpServerState = 'starting' | 'up' | 'down' | 'closed';
@@ -45,8 +47,6 @@ export interface McpCallOptions {
   timeoutMs: number;
   /** The server reported progress (MCP `notifications/progress`). */
   onProgress?: (progress: number, total: number | undefined, message: string | undefined) => void;
-  /** Called the moment the request has been handed to the transport (for the bridge's latency figures). */
-  onSent?: () => void;
 }
 
 /** Text from a server that goes to the model is capped here. */
@@ -70,7 +70,7 @@ export class McpServer extends TypedEmitter<McpServerEvents> {
   private restartTimer: NodeJS.Timeout | undefined;
   private firstListing: Promise<void>;
   private listed!: () => void;
-  private readonly options: Required<Omit<McpServerOptions, 'endpoint' | 'log' | 'name'>> & McpServerOptions;
+  private readonly options: Required<Omit<McpServerOptions, 'endpoint' | 'log' | 'name' | 'trace'>> & McpServerOptions;
 
   constructor(options: McpServerOptions) {
     super();
@@ -130,7 +130,9 @@ export class McpServer extends TypedEmitter<McpServerEvents> {
       if (this.client === client) void this.listTools(client).catch((error: Error) => this.log('warn', `could not list its tools again: ${error.message}`));
     });
     try {
-      await client.connect(this.transport(), { timeout: this.options.connectTimeoutMs });
+      const transport = this.transport();
+      await client.connect(transport, { timeout: this.options.connectTimeoutMs });
+      if (this.options.trace) traceTransport(transport, this.options.trace);
       if (this.client !== client) return;
       await this.listTools(client);
       if (this.client !== client) return;
@@ -188,13 +190,11 @@ export class McpServer extends TypedEmitter<McpServerEvents> {
     this.stats.calls++;
     let result: CallToolResult;
     try {
-      const sent = client.callTool({ name: tool, arguments: args }, undefined, {
+      result = (await client.callTool({ name: tool, arguments: args }, undefined, {
         signal: options.signal,
         timeout: options.timeoutMs,
         onprogress: options.onProgress && ((p) => options.onProgress!(p.progress, p.total, p.message)),
-      });
-      options.onSent?.();
-      result = (await sent) as CallToolResult;
+      })) as CallToolResult;
     } catch (error) {
       this.stats.failedCalls++;
       if (options.signal.aborted) {
@@ -234,4 +234,17 @@ export class McpServer extends TypedEmitter<McpServerEvents> {
     this.listed();
     await client?.close().catch((error: Error) => this.log('debug', `close: ${error.message}`));
   }
+}
+
+function traceTransport(transport: Transport, trace: NonNullable<McpServerOptions['trace']>): void {
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    trace('sent', message);
+    return send(message, options);
+  };
+  const receive = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    trace('received', message);
+    receive?.(message, extra);
+  };
 }
