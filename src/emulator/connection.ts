@@ -567,7 +567,7 @@ export class EmulatorConnection {
       } else if (generation !== this.generation) return;
     }
     if (turn.search && (this.setup?.tools ?? []).some((t: Json) => t.googleSearch)) {
-      // Google Search grounding: serverContent.groundingMetadata (LIVE_API.md §4; the fields are
+      // Google Search grounding: serverContent.groundingMetadata (docs/live-api-notes.md §4; the fields are
       // the SDK's GroundingMetadata type). Sent on its own before the reply: where in the reply the
       // service puts it is not documented. The source URL is made up.
       this.send({ serverContent: { groundingMetadata: { webSearchQueries: [turn.search], groundingChunks: [{ web: { uri: 'https://example.org/search-result', title: 'example.org' } }] } } });

@@ -177,7 +177,7 @@ export class HostTools implements ToolSource {
     this.save();
     const late = this.wallNow() - timer.dueAt > 60_000 ? ` (it went off at ${this.local(timer.dueAt)}, while the device was away)` : '';
     this.options.log.log('info', `timer "${timer.label}" went off`, { device: timer.device });
-    // A text turn from the host, not the user: the model speaks it (clientContent, LIVE_API.md §3).
+    // A text turn from the host, not the user: the model speaks it (clientContent, docs/live-api-notes.md §4).
     live.sendText(`[Host notice, not the user speaking] The timer or reminder "${timer.label}" has just gone off${late}. Tell the user now, briefly.`);
   }
 
