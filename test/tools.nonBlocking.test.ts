@@ -12,26 +12,26 @@ import { startRig, until, type Rig } from './helpers/bridge.js';
 import { EVERYTHING } from './helpers/mcp.js';
 
 let rig: Rig | undefined;
-const hubs: McpHub[] = [];
 afterEach(async () => {
   await rig?.close();
   rig = undefined;
   await cleanup();
 });
-afterAll(async () => {
-  for (const hub of hubs) await hub.close();
-});
 
 const LONG = 'trigger-long-running-operation';
-const everything = (more: Partial<McpServerConfig>): McpHub => {
-  const hub = new McpHub([{ name: 'everything', endpoint: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, allow: [LONG], ...more }], createLogger({ json: false, write: () => undefined }));
-  hubs.push(hub);
-  return hub;
+/** One server for every test here, each tool with its own settings (per-tool configuration). */
+const config: McpServerConfig = {
+  name: 'everything',
+  endpoint: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
+  allow: [LONG, 'echo', 'get-sum'],
+  behavior: 'NON_BLOCKING',
+  tools: { [LONG]: { scheduling: 'WHEN_IDLE', stillWorkingMs: 300 }, echo: { scheduling: 'SILENT' } },
 };
+const hub = new McpHub([config], createLogger({ json: false, write: () => undefined }));
+afterAll(() => hub.close());
 
 describe('NON_BLOCKING tools', () => {
   it('sends progress and "still working" with willContinue, then the result with its scheduling', async () => {
-    const hub = everything({ behavior: 'NON_BLOCKING', scheduling: 'WHEN_IDLE', stillWorkingMs: 300 });
     rig = await startRig({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: LONG, args: { duration: 1.2, steps: 3 } }, say: 'Done: {result}' }] } }, { model: 'gemini-2.5-flash-native-audio-preview-12-2025' }, 30_000, { toolSources: [hub] });
     const device = await rig.device();
     device.speak(await spokenTurn());
@@ -47,8 +47,7 @@ describe('NON_BLOCKING tools', () => {
   });
 
   it('a SILENT result goes into the context and is not spoken', async () => {
-    const hub = everything({ behavior: 'NON_BLOCKING', scheduling: 'SILENT' });
-    rig = await startRig({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: LONG, args: { duration: 0.2, steps: 1 } }, say: 'Spoken: {result}' }] } }, { model: 'gemini-2.5-flash-native-audio-preview-12-2025' }, 30_000, { toolSources: [hub] });
+    rig = await startRig({ persona: 'scenario', scenario: { turns: [{ toolCall: { name: 'echo', args: { message: 'quietly' } }, say: 'Spoken: {result}' }] } }, { model: 'gemini-2.5-flash-native-audio-preview-12-2025' }, 30_000, { toolSources: [hub] });
     const device = await rig.device();
     device.speak(await spokenTurn());
     await until(() => rig!.emulator.conversations[0]?.toolResponses.some((r) => !r.willContinue), 15_000, 'the result');
@@ -58,11 +57,10 @@ describe('NON_BLOCKING tools', () => {
   });
 
   it('gemini-3.1-flash-live-preview calls synchronously only: no behavior is declared', async () => {
-    const hub = everything({ behavior: 'NON_BLOCKING' });
     rig = await startRig({ persona: 'scenario', scenario: { turns: [] } }, { model: 'gemini-3.1-flash-live-preview' }, 30_000, { toolSources: [hub] });
     await rig.device();
     await hub.ready();
-    const declared = [...rig.bridge.agents.values()][0].live.tools.declarations().find((d) => d.name === LONG);
+    const declared = [...rig.bridge.agents.values()][0].live.tools.declarations().find((d) => d.name === 'get-sum');
     expect(declared).toBeDefined();
     expect(declared!.behavior).toBeUndefined();
   });
