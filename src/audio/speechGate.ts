@@ -107,18 +107,18 @@ export class SpeechGate {
   constructor(options: SpeechGateOptions = {}) {
     const sampleRateHz = options.sampleRateHz ?? 16000;
     this.frameMs = options.frameMs ?? 20;
-    const ms = (name: keyof SpeechGateOptions, value: number, min: number): number => {
+    const checked = (name: keyof SpeechGateOptions, value: number, min: number): number => {
       if (!(Number.isFinite(value) && value >= min)) throw new RangeError(`speech gate: ${name} must be a number ≥ ${min}, got ${value}`);
       return value;
     };
-    this.frameSamples = Math.round((ms('sampleRateHz', sampleRateHz, 8000) * ms('frameMs', this.frameMs, 5)) / 1000);
-    this.openDb = ms('openDb', options.openDb ?? 8, 0);
-    this.stayDb = ms('stayDb', options.stayDb ?? 6, 0);
-    this.maxSteadiness = ms('maxSteadiness', options.maxSteadiness ?? 0.92, 0);
-    this.minLevelDbfs = options.minLevelDbfs ?? -65;
-    this.preRollFrames = Math.ceil(ms('preRollMs', options.preRollMs ?? 400, 0) / this.frameMs);
-    this.hangoverFrames = Math.max(1, Math.ceil(ms('hangoverMs', options.hangoverMs ?? 800, 0) / this.frameMs));
-    this.minSpeechFrames = Math.max(1, Math.ceil(ms('minSpeechMs', options.minSpeechMs ?? 60, 0) / this.frameMs));
+    this.frameSamples = Math.round((checked('sampleRateHz', sampleRateHz, 8000) * checked('frameMs', this.frameMs, 5)) / 1000);
+    this.openDb = checked('openDb', options.openDb ?? 8, 0);
+    this.stayDb = checked('stayDb', options.stayDb ?? 6, 0);
+    this.maxSteadiness = checked('maxSteadiness', options.maxSteadiness ?? 0.92, 0);
+    this.minLevelDbfs = checked('minLevelDbfs', options.minLevelDbfs ?? -65, -Infinity);
+    this.preRollFrames = Math.ceil(checked('preRollMs', options.preRollMs ?? 400, 0) / this.frameMs);
+    this.hangoverFrames = Math.max(1, Math.ceil(checked('hangoverMs', options.hangoverMs ?? 800, 0) / this.frameMs));
+    this.minSpeechFrames = Math.max(1, Math.ceil(checked('minSpeechMs', options.minSpeechMs ?? 60, 0) / this.frameMs));
     this.bypassed = options.bypass ?? false;
     this.meter = new BandSnrMeter({ sampleRateHz, frameSamples: this.frameSamples, floorWindowMs: options.floorWindowMs });
     this.ringFrames = this.preRollFrames + this.minSpeechFrames;
@@ -146,11 +146,11 @@ export class SpeechGate {
     let events: SpeechGateEvent[] | undefined;
     const emit = (event: SpeechGateEvent) => (events ??= []).push(event);
     const n = this.frameSamples;
-    let passFrom = this.isOpen || this.bypassed ? 0 : -1; // where the input being passed through starts
-    const passUpTo = (end: number) => {
-      if (passFrom < end) emit({ type: 'audio', samples: samples.subarray(passFrom, end), atSample: this.samplesIn - (at - passFrom) });
-    };
     let at = 0;
+    let passFrom = this.isOpen || this.bypassed ? 0 : -1; // where the input being passed through starts
+    const passThrough = () => {
+      if (passFrom < at) emit({ type: 'audio', samples: samples.subarray(passFrom, at), atSample: this.samplesIn - (at - passFrom) });
+    };
     while (at < samples.length) {
       const inFrame = this.samplesIn % n;
       const take = Math.min(samples.length - at, n - inFrame);
@@ -164,12 +164,12 @@ export class SpeechGate {
         for (const event of change) emit(event); // open, then the pre-roll
         passFrom = at;
       } else if (change) {
-        passUpTo(at); // close follows the audio it ends
+        passThrough(); // close follows the audio it ends
         passFrom = -1;
         emit(change);
       }
     }
-    if (passFrom >= 0) passUpTo(at);
+    if (passFrom >= 0) passThrough();
     return events ?? NOTHING;
   }
 
