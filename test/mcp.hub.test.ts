@@ -60,6 +60,13 @@ describe('McpHub with real MCP servers', () => {
     expect(logs.join('\n')).toMatch(/MCP server one: \d+ of \d+ tools offered/);
   });
 
+  it('lists the tools again when the server says they changed, and leaves out task-only tools', async () => {
+    const { logs } = await shared();
+    // server-everything registers more tools once initialized and sends notifications/tools/list_changed.
+    await until(() => logs.filter((l) => l.startsWith('MCP server one:') && l.includes('tools offered')).length >= 2, 5000, 'a second listing');
+    expect(logs.join('\n')).toContain('MCP server one: tool simulate-research-query left out: it only runs as an MCP task');
+  });
+
   it('offers a server only to the devices it lists, by id or name', async () => {
     const { hub } = await shared();
     const [byName, byId, other] = [fakeSession(), fakeSession(), fakeSession()];

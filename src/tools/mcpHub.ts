@@ -72,6 +72,10 @@ export class McpHub implements ToolSource {
     for (const tool of tools) {
       if (config.allow && !config.allow.includes(tool.name)) continue;
       if (config.deny?.includes(tool.name)) continue;
+      if (tool.execution?.taskSupport === 'required') {
+        this.log.log('warn', `MCP server ${config.name}: tool ${tool.name} left out: it only runs as an MCP task, which esp-live does not call`);
+        continue;
+      }
       const converted = toLiveParameters(tool.inputSchema);
       if (!converted.ok) {
         this.log.log('warn', `MCP server ${config.name}: tool ${tool.name} left out: ${converted.problem}`);
