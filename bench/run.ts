@@ -5,6 +5,7 @@ import { benchCodecs } from './codecs.js';
 import { benchLive } from './live.js';
 import { benchResampler } from './resampler.js';
 import { benchSerialDecoder } from './serialDecoder.js';
+import { benchSoak } from './soak.js';
 import { benchSpeechGate } from './speechGate.js';
 import { benchTools } from './tools.js';
 
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<void>> = {
   attack: benchAttack,
   speechGate: benchSpeechGate,
   tools: benchTools,
+  soak: benchSoak,
 };
 
 const only = process.argv.slice(2);

@@ -2,11 +2,12 @@
  * Conformance: the real @google/genai SDK against the emulator, one message type of
  * docs/live-api-notes.md after another.
  */
-import { Behavior, GoogleGenAI, Modality } from '@google/genai';
+import { Behavior, GoogleGenAI, Modality, type LiveServerMessage } from '@google/genai';
+import { gentle } from '../src/emulator/behaviour.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { validateScenario } from '../src/emulator/personas.js';
-import { cleanup, rawSdkSession, spokenTurn, startEmulator, sleep, talk } from './helpers/live.js';
+import { cleanup, rawSdkSession, spokenTurn, startEmulator, sleep, talk, until } from './helpers/live.js';
 
 afterEach(cleanup);
 
@@ -176,5 +177,93 @@ describe('Live API emulator with the real SDK', () => {
     expect(emu.conversations).toHaveLength(1);
     expect(emu.conversations[0].turns).toBe(1);
     await expect(rawSdkSession(emu, { sessionResumption: { handle: 'emu-nope' } })).rejects.toThrow(/resumption handle/);
+  });
+});
+
+describe('the emulator as harsh as the service (the default profile)', () => {
+  const said = (messages: LiveServerMessage[]) => messages.map((m) => m.serverContent?.inputTranscription).filter((t) => t !== undefined);
+
+  it("sends the user's transcript in pieces without `finished`, after the reply has begun; --gentle sends it whole and first", async () => {
+    const scenario = validateScenario({ turns: [{ userTranscript: 'turn on the kitchen light please', say: 'ok' }] });
+    const harsh = await startEmulator({ persona: 'scenario', scenario, behaviour: { emptyTranscriptRate: 0, seed: 3 } });
+    const live = await rawSdkSession(harsh, { inputAudioTranscription: {} });
+    await talk(live.sendPcm, await spokenTurn());
+    await live.waitFor((m) => m.serverContent?.turnComplete === true);
+    const pieces = said(live.messages);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.every((t) => t!.finished === undefined)).toBe(true);
+    expect(pieces.map((t) => t!.text).join('')).toBe('turn on the kitchen light please');
+    const firstAudio = live.messages.findIndex((m) => audioOf(m).length > 0);
+    expect(live.messages.findIndex((m) => m.serverContent?.inputTranscription)).toBeGreaterThan(firstAudio);
+
+    const soft = await startEmulator({ persona: 'scenario', scenario, behaviour: gentle() });
+    const textbook = await rawSdkSession(soft, { inputAudioTranscription: {} });
+    await talk(textbook.sendPcm, await spokenTurn());
+    await textbook.waitFor((m) => m.serverContent?.turnComplete === true);
+    expect(said(textbook.messages)).toEqual([{ text: 'turn on the kitchen light please', finished: true }]);
+  });
+
+  it('closes 1008 on input while a BLOCKING call is pending (gemini-2.5)', async () => {
+    const scenario = validateScenario({ turns: [{ toolCall: { name: 'read_sensor' } }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const ai = new GoogleGenAI({ apiKey: 'K', httpOptions: { baseUrl: emu.baseUrl, apiVersion: 'v1beta' } });
+    const closes: { code: number; reason: string }[] = [];
+    const messages: LiveServerMessage[] = [];
+    const session = await ai.live.connect({
+      model: 'gemini-2.5-flash-native-audio-preview-12-2025',
+      config: { responseModalities: [Modality.AUDIO] },
+      callbacks: { onmessage: (m) => messages.push(m), onclose: (e: { code: number; reason: string }) => closes.push(e) },
+    });
+    session.sendRealtimeInput({ text: 'read it' });
+    while (!messages.some((m) => m.toolCall)) await sleep(5);
+    await sleep(300);
+    session.sendRealtimeInput({ audio: { data: Buffer.alloc(640).toString('base64'), mimeType: 'audio/pcm;rate=16000' } });
+    while (!closes.length) await sleep(5);
+    expect(closes[0]).toMatchObject({ code: 1008, reason: 'Operation is not implemented, or supported, or enabled.' });
+  });
+
+  it('ends a connection at its lifetime with 1011 "Deadline expired", and may refuse to resume after it (1007)', async () => {
+    const emu = await startEmulator({ connectionLifetimeMs: 400, behaviour: { refuseResumeAfterLifetimeRate: 1 } });
+    const live = await rawSdkSession(emu, { sessionResumption: {} });
+    const handle = (await live.waitFor((m) => m.sessionResumptionUpdate?.resumable === true)).sessionResumptionUpdate!.newHandle!;
+    expect((await live.waitFor((m) => m.goAway !== undefined)).goAway!.timeLeft).toMatch(/^0\.\d+s$/); // the lead is 50 s, the lifetime shorter
+    while (!live.closes.length) await sleep(5);
+    expect(live.closes[0]).toEqual({ code: 1011, reason: 'Deadline expired before operation could complete.' });
+    await expect(rawSdkSession(emu, { sessionResumption: { handle } })).rejects.toThrow(/1007/);
+  });
+
+  it('gemini-3.8: a turn not addressed to it ends in silence with interactionStatus; gemini-2.5 answers anyway', async () => {
+    const scenario = validateScenario({ turns: [{ addressed: false, say: 'hm' }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const proactive = await rawSdkSession(emu);
+    proactive.session.sendRealtimeInput({ text: 'talking to someone else' });
+    const done = await proactive.waitFor((m) => m.serverContent?.turnComplete === true);
+    expect(done.serverContent!.interactionStatus).toBe('IDLE');
+    expect(proactive.messages.some((m) => audioOf(m).length > 0)).toBe(false);
+
+    const ai = new GoogleGenAI({ apiKey: 'K', httpOptions: { baseUrl: emu.baseUrl, apiVersion: 'v1beta' } });
+    const messages: LiveServerMessage[] = [];
+    const older = await ai.live.connect({ model: 'gemini-2.5-flash-native-audio-preview-12-2025', config: { responseModalities: [Modality.AUDIO] }, callbacks: { onmessage: (m) => messages.push(m) } });
+    older.sendRealtimeInput({ text: 'talking to someone else' });
+    while (!messages.some((m) => m.serverContent?.turnComplete)) await sleep(5);
+    expect(messages.some((m) => audioOf(m).length > 0)).toBe(true);
+    expect(messages.find((m) => m.serverContent?.turnComplete)!.serverContent!.interactionStatus).toBeUndefined();
+    older.close();
+  });
+
+  it('bills input audio by duration, silence included, and the context again each turn', async () => {
+    const emu = await startEmulator({ persona: 'tone' });
+    const live = await rawSdkSession(emu);
+    for (let i = 0; i < 100; i++) live.sendPcm(new Int16Array(320)); // 2 s of silence: 64 tokens
+    await sleep(100);
+    live.session.sendRealtimeInput({ text: 'hi there' });
+    const first = (await live.waitFor((m) => m.serverContent?.turnComplete === true)).usageMetadata!;
+    expect(first.promptTokenCount).toBe(64 + 2); // "hi there": 8 characters ≈ 2 tokens
+    expect(first.responseTokenCount).toBe(32); // a one-second tone
+    expect(first.promptTokensDetails).toEqual([{ modality: 'AUDIO', tokenCount: 64 }, { modality: 'TEXT', tokenCount: 2 }]);
+    live.session.sendRealtimeInput({ text: 'again' });
+    await until(() => live.messages.filter((m) => m.serverContent?.turnComplete).length === 2, 5000, 'the second turn');
+    const second = live.messages.filter((m) => m.serverContent?.turnComplete)[1].usageMetadata!;
+    expect(second.promptTokenCount).toBe(first.totalTokenCount! + 2); // "again" ≈ 2 tokens, on top of all that came before
   });
 });

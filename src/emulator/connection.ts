@@ -35,7 +35,7 @@ export interface HeardUtterance {
   samples: Int16Array;
   /** False when the connection closed while the user was still speaking (half an utterance). */
   whole: boolean;
-  /** none: no reply; silent: the model chose not to answer; partial: cut or interrupted; complete. */
+  /** none: no reply; silent: the model chose not to answer; partial: a tool call, or a reply cut or interrupted; complete. */
   reply: 'none' | 'silent' | 'partial' | 'complete';
 }
 
@@ -476,7 +476,7 @@ export class EmulatorConnection {
     }
     if (!text || random() < behaviour.emptyTranscriptRate) return;
     const words = text.split(/(?<= )/);
-    const pieces = Math.min(words.length, 1 + Math.floor(random() * 3));
+    const pieces = Math.min(words.length, 2 + Math.floor(random() * 2));
     const per = Math.ceil(words.length / pieces);
     for (let i = 0; i < words.length; i += per) this.userChunks.push(words.slice(i, i + per).join(''));
   }
@@ -522,6 +522,7 @@ export class EmulatorConnection {
       const declared = (this.setup?.tools ?? []).flatMap((t: Json) => t.functionDeclarations ?? []).find((d: Json) => d.name === turn.toolCall!.name);
       const blocking = isBlockingCall(this.model, declared?.behavior);
       this.send({ toolCall: { functionCalls: [{ id, name: turn.toolCall.name, args: turn.toolCall.args ?? {} }] } });
+      if (this.answering) this.answering.reply = 'partial'; // the model acted on it, whatever comes next
       this.sendUnresumable();
       const response = new Promise<unknown>((resolve) => {
         const timer = this.clock.after(TOOL_TIMEOUT_MS, () => resolve({ error: 'no tool response' }));

@@ -40,8 +40,9 @@ export class Conversation {
   readonly history: { role: 'user' | 'model'; text: string }[] = [];
   /** The last connection serving it was ended by the connection lifetime (its resume may be refused). */
   endedByLifetime = false;
-  /** Tokens already in the context (each turn bills it again). */
-  private contextTokens = 0;
+  /** Tokens already in the context, by modality (each turn bills them again). */
+  private contextAudio = 0;
+  private contextText = 0;
   private newAudioSamples = 0;
   private newTextChars = 0;
 
@@ -72,17 +73,19 @@ export class Conversation {
     const audio = Math.round((this.newAudioSamples / 16000) * AUDIO_TOKENS_PER_S);
     const text = Math.ceil(this.newTextChars / 4);
     const response = Math.round((responseSamples / 24000) * AUDIO_TOKENS_PER_S);
-    const prompt = this.contextTokens + audio + text;
-    this.contextTokens = prompt + response;
+    const promptAudio = this.contextAudio + audio;
+    const promptText = this.contextText + text;
+    this.contextAudio = promptAudio + response;
+    this.contextText = promptText;
     this.newAudioSamples = 0;
     this.newTextChars = 0;
     return {
-      promptTokenCount: prompt,
+      promptTokenCount: promptAudio + promptText,
       responseTokenCount: response,
-      totalTokenCount: prompt + response,
+      totalTokenCount: promptAudio + promptText + response,
       promptTokensDetails: [
-        { modality: 'AUDIO', tokenCount: prompt - text },
-        { modality: 'TEXT', tokenCount: text },
+        { modality: 'AUDIO', tokenCount: promptAudio },
+        { modality: 'TEXT', tokenCount: promptText },
       ],
       responseTokensDetails: [{ modality: 'AUDIO', tokenCount: response }],
     };

@@ -72,6 +72,10 @@ export class HeldInput {
     this.audioSamples = audio.length - excess;
   }
 
+  peek(): Held | undefined {
+    return this.items[0];
+  }
+
   shift(): Held | undefined {
     const item = this.items.shift();
     if (item?.audio) this.audioSamples -= item.audio.length;

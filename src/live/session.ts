@@ -35,6 +35,9 @@ const REPLAY_PRE_ROLL_MS = 500;
 const MIC_HISTORY_MS = 20_000;
 /** The mic stream counts as stopped (audioStreamEnd) after this long without audio. */
 const MIC_IDLE_MS = 1000;
+/** Held audio: sent at once up to this much, the rest at HELD_DRAIN_SPEED × real time. */
+const HELD_BURST_MS = 1500;
+const HELD_DRAIN_SPEED = 1.5;
 /** Failed connection attempts in a row before the user is told Gemini is unreachable. */
 const UNREACHABLE_AFTER_ATTEMPTS = 2;
 
@@ -144,6 +147,11 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private switchTimer: Timer | undefined;
   private keepaliveTimer: Timer | undefined;
   private micIdleTimer: Timer | undefined;
+  private drainTimer: Timer | undefined;
+  /** When the current drain of held input began, and how much audio it has sent. */
+  private drainStart: number | undefined;
+  private drainedSamples = 0;
+  private dropReported = false;
   private switchPending = false;
   /** The newest handle covers the conversation so far (nothing happened since it came). */
   private handleCurrent = false;
@@ -306,26 +314,48 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (this.state === 'asleep' && !this.connecting) this.wake();
   }
 
+  /** Counts what the hold dropped; says so once per hold (until the held audio has all been sent). */
   private countDropped(): void {
     const dropped = this.held.takeDropped();
     if (!dropped) return;
-    const first = this.stats.micDroppedMs === 0;
     this.stats.micDroppedMs += samplesToMs(dropped);
-    if (first || this.outage === undefined) {
-      this.report(new EspLiveError('LIVE_MIC_DROPPED', `dropped microphone audio that could not be sent (more than live.micBufferMs = ${this.config.micBufferMs} ms held); ${Math.round(this.stats.micDroppedMs)} ms lost so far.`, { retryable: true }));
-    }
+    if (this.dropReported) return;
+    this.dropReported = true;
+    this.report(new EspLiveError('LIVE_MIC_DROPPED', `dropped microphone audio that could not be sent (more than live.micBufferMs = ${this.config.micBufferMs} ms held); ${Math.round(this.stats.micDroppedMs)} ms lost so far.`, { retryable: true }));
   }
 
-  /** Sends what was held, in order, while nothing holds it back. */
+  /**
+   * Sends what was held, in order, while nothing holds it back: a first burst, then the rest
+   * at 1.5 × real time, so that utterances held through an outage reach the service with gaps
+   * between them (sent all at once, each would cut into the reply to the one before).
+   */
   private flushHeld(): void {
+    this.drainTimer?.cancel();
+    this.drainTimer = undefined;
+    if (!this.canSend()) {
+      this.drainStart = undefined;
+      return;
+    }
+    this.drainStart ??= this.clock.now();
+    const budget = ((HELD_BURST_MS + HELD_DRAIN_SPEED * (this.clock.now() - this.drainStart)) / 1000) * MIC_RATE_HZ;
     while (this.held.length && this.canSend()) {
-      const item = this.held.shift()!;
-      if (item.send) item.send();
+      const next = this.held.peek()!;
+      if (next.audio && this.drainedSamples >= budget) break;
+      this.held.shift();
+      if (next.send) next.send();
       else {
-        this.stats.micHeldMs += samplesToMs(item.audio.length);
-        this.sendMic(item.audio);
+        this.drainedSamples += next.audio.length;
+        this.stats.micHeldMs += samplesToMs(next.audio.length);
+        this.sendMic(next.audio);
       }
     }
+    if (this.held.length) {
+      this.drainTimer = this.clock.after(20, () => this.flushHeld());
+      return;
+    }
+    this.drainStart = undefined;
+    this.drainedSamples = 0;
+    this.dropReported = false;
   }
 
   /**
@@ -363,7 +393,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   close(): void {
     if (this.state === 'closed') return;
     this.setState('closed');
-    for (const t of [this.reconnectTimer, this.stallTimer, this.switchTimer, this.keepaliveTimer, this.micIdleTimer]) t?.cancel();
+    for (const t of [this.reconnectTimer, this.stallTimer, this.switchTimer, this.keepaliveTimer, this.micIdleTimer, this.drainTimer]) t?.cancel();
     for (const c of this.runningTools.values()) c.abort();
     this.runningTools.clear();
     this.attempt++;
@@ -451,6 +481,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
       return;
     }
     const handle = this.config.resumption ? this.resumptionHandle : undefined;
+    this.handleCurrent = handle !== undefined; // resuming restores what the handle covers
     let timer: Timer | undefined;
     try {
       const connecting = ai.live.connect({
@@ -504,9 +535,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.retries = 0;
     this.connecting = false;
     this.switching = false;
-    this.switchPending = false;
-    this.switchTimer?.cancel();
-    this.handleCurrent = resumed;
+    // Not switchPending nor handleCurrent: messages that came with setupComplete were handled before connect() resolved.
     this.heardSincePing = true;
     this.startKeepalive();
     this.setState('open');
@@ -581,6 +610,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   /** What belonged to the connection that is gone: its pending calls, its reply, its keepalive. */
   private forgetConnection(): void {
     this.keepaliveTimer?.cancel();
+    this.switchTimer?.cancel();
+    this.switchPending = false;
     this.socket = undefined;
     this.replying = false;
     this.interactionOpen = false;
@@ -712,14 +743,21 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     }
   }
 
-  /** The model's turn has begun (its first audio, or a tool call). */
-  private replyBegins(): void {
+  /**
+   * The model's turn has begun. A tool call is not yet an answer: if the connection is lost
+   * before the model speaks, the utterance goes again (the resumed state predates the call).
+   */
+  private replyBegins(spoken: boolean): void {
     this.handleCurrent = false;
     if (!this.replying) {
       this.replying = true;
       this.replyHadAudio = false;
     }
-    this.answered();
+    if (spoken) this.answered();
+    else {
+      this.awaitingReply = false;
+      this.stallTimer?.cancel();
+    }
   }
 
   /** Records the model's words of the turn and resets for the next. */
@@ -735,7 +773,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     const content = m.serverContent;
     if (content) {
       if (content.modelTurn) {
-        this.replyBegins();
+        this.replyBegins(true);
         for (const part of content.modelTurn.parts ?? []) {
           const inline = part.inlineData;
           if (!inline?.data || !inline.mimeType?.startsWith('audio/pcm')) continue;
@@ -770,7 +808,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
       }
     }
     if (m.toolCall?.functionCalls?.length) {
-      this.replyBegins();
+      this.replyBegins(false);
       const calls = m.toolCall.functionCalls.map((c) => ({ id: c.id ?? '', name: c.name ?? '', args: (c.args ?? {}) as Record<string, unknown> }));
       this.emit('toolCall', calls);
       for (const call of calls) {
