@@ -59,7 +59,7 @@ export interface SpeechGateOptions {
   maxSteadiness?: number;
   /** Frames quieter than this (dBFS) are never speech. Default −65. */
   minLevelDbfs?: number;
-  /** Audio sent from before the first speech frame. Default 400 ms (at least 300). */
+  /** Audio sent from before the first speech frame. Default 400 ms; below 300 first syllables get clipped. */
   preRollMs?: number;
   /** How long the gate stays open after the last speech frame. Default 800 ms. */
   hangoverMs?: number;
