@@ -159,6 +159,8 @@ describe('web console in Chromium', () => {
     await p.screenshot({ path: join(dir, 'console-phone.png'), fullPage: true });
     // Nothing is wider than the phone's screen.
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await p.setViewportSize({ width: 1280, height: 800 });
+    await p.screenshot({ path: join(dir, 'console-desktop.png') });
   });
 
   it('the browser as a device: a spoken turn from the fake microphone, and the echoed reply recorded from its speaker', async () => {

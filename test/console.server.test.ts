@@ -126,7 +126,7 @@ describe('console server', () => {
 
 describe('console commands reach the board', () => {
   it('volume sends SET_VOLUME, interrupt FLUSHes a reply as it plays; snapshots show the board, its health and the usage', async () => {
-    rig = await startRig({ persona: 'scenario', scenario: { turns: [{ say: 'a long story', durationMs: 6000 }] }, realtimeFactor: 4 });
+    rig = await startRig({ persona: 'scenario', scenario: { turns: [{ say: 'a story', durationMs: 2000 }] }, realtimeFactor: 4 });
     server = new ConsoleServer({ host: '127.0.0.1', port: 0, bridge: rig.bridge, log: () => undefined });
     const url = await server.start();
     const device = await rig.device({ deviceId: 'kitchen' });
