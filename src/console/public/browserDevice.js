@@ -142,6 +142,9 @@ export async function startBrowserDevice({ onStatus = () => undefined, echoCance
       case 'toolCall': send({ type: 'error', code: session ? ErrorCode.TOOL_UNKNOWN : ErrorCode.NOT_READY, message: 'this browser declares no tools' }); break;
       case 'ping': send({ type: 'pong', nonce: m.nonce, pingTimeUs: m.timeUs, timeUs: nowUs() }); break;
       case 'error': stats.errors.push(`${m.code}: ${m.message}`); onStatus(`the host says: ${m.message}`); break;
+      // §4.9, answered in every state: a browser keeps no settings, so its report lists no key.
+      case 'configGet': send({ type: 'configReport', entries: [] }); break;
+      case 'configSet': send({ type: 'error', code: ErrorCode.CONFIG_INVALID, message: `key ${m.key}: this browser keeps no settings` }); break;
       case 'goodbye': stop(m.reason === 4 ? 'the host refused this browser (its token is in use?)' : 'the host said goodbye'); break;
     }
   };

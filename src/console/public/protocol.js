@@ -7,12 +7,12 @@ export const PROTOCOL_VERSION = 1;
 export const PROTOCOL_REVISION = 1;
 export const MAX_MESSAGE_BYTES = 2048;
 export const Feature = { BUTTON: 1, LED: 2, VOLUME: 4, BATTERY: 8, CAMERA: 16, AEC: 32 };
-export const ErrorCode = { NOT_READY: 7, TOOL_UNKNOWN: 6, BAD_MESSAGE: 2 };
+export const ErrorCode = { NOT_READY: 7, TOOL_UNKNOWN: 6, BAD_MESSAGE: 2, CONFIG_INVALID: 5 };
 
 const TYPE = {
   hello: 0x01, tool: 0x02, welcome: 0x03, helloRequest: 0x04, audioIn: 0x10, audioOut: 0x11, credit: 0x12, replyEnd: 0x13,
   flush: 0x20, setVolume: 0x21, state: 0x22, event: 0x23, toolCall: 0x30, toolResult: 0x31, ping: 0x40, pong: 0x41,
-  log: 0x50, error: 0x51, goodbye: 0x52,
+  log: 0x50, error: 0x51, goodbye: 0x52, configSet: 0x60, configGet: 0x61, configReport: 0x62,
 };
 const NAME = Object.fromEntries(Object.entries(TYPE).map(([name, code]) => [code, name]));
 
@@ -61,6 +61,10 @@ export function encodeMessage(m) {
     case 'log': w.u8(m.level).str16(m.text); break;
     case 'error': w.u16(m.code).str16(m.message); break;
     case 'goodbye': w.u8(m.reason); break;
+    case 'configReport':
+      w.u8(m.entries.length);
+      for (const e of m.entries) w.u8(e.key).u8(e.flags).str8(e.value);
+      break;
     default: throw new TypeError(`a device does not send ${m.type}`);
   }
   return w.done();
@@ -94,6 +98,8 @@ export function decodeMessage(bytes) {
       case 'log': return { type, level: r.u8(), text: r.str16() };
       case 'error': return { type, code: r.u16(), message: r.str16() };
       case 'goodbye': return { type, reason: r.u8() };
+      case 'configSet': return { type, key: r.u8(), value: r.str8() };
+      case 'configGet': return { type };
       case undefined: return { type: 'unknown', code: bytes[0] };
       default: return { type: 'unknown', code: bytes[0] }; // a message a device never receives
     }
