@@ -1,5 +1,6 @@
 /** `npm run bench [section …]`: every benchmark, each printing its own table. */
 import { benchAttack } from './attack.js';
+import { benchCostDay } from './costDay.js';
 import { benchBridge } from './bridge.js';
 import { benchCodecs } from './codecs.js';
 import { benchLive } from './live.js';
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<void>> = {
   live: benchLive,
   bridge: benchBridge,
   attack: benchAttack,
+  cost: benchCostDay,
   speechGate: benchSpeechGate,
   tools: benchTools,
   soak: benchSoak,

@@ -19,8 +19,8 @@ export interface MicUpstreamOptions {
   /** Close the connection after this long without speech or a reply (0: never). */
   idleCloseMs: number;
   pushToTalk: boolean;
-  /** Audio as sent to Gemini (for --record and the usage meter). */
-  onSent: (samples: Int16Array) => void;
+  /** Audio as sent to Gemini (for --record and the usage meter); `atSample` counts the mic stream from its first sample. */
+  onSent: (samples: Int16Array, atSample: number) => void;
   log: (line: string, debug?: boolean) => void;
 }
 
@@ -28,6 +28,8 @@ export class MicUpstream {
   private readonly gate: SpeechGate | undefined;
   private lastActivityAt: number;
   private readonly idleCheck: Timer | undefined;
+  /** Samples pushed so far (where the next push starts in the mic stream). */
+  private samplesIn = 0;
 
   constructor(private readonly options: MicUpstreamOptions) {
     this.gate = options.gate && new SpeechGate({ ...options.gate, bypass: options.pushToTalk });
@@ -37,7 +39,9 @@ export class MicUpstream {
 
   /** 16 kHz mic audio after the echo gate. */
   push(samples: Int16Array): void {
-    if (!this.gate) return this.send(samples);
+    const at = this.samplesIn;
+    this.samplesIn += samples.length;
+    if (!this.gate) return this.send(samples, at);
     this.handle(this.gate.push(samples));
   }
 
@@ -48,8 +52,8 @@ export class MicUpstream {
 
   /** The device left: whatever the gate held open ends, and so does the stream. */
   end(): void {
-    if (this.gate) this.handle(this.gate.flush());
-    this.options.live.audioStreamEnd();
+    if (this.gate) this.handle(this.gate.flush()); // ends the stream if the gate was open (a closed gate already did)
+    else this.options.live.audioStreamEnd();
   }
 
   get gateOpen(): boolean {
@@ -62,7 +66,7 @@ export class MicUpstream {
 
   private handle(events: readonly SpeechGateEvent[]): void {
     for (const event of events) {
-      if (event.type === 'audio') this.send(event.samples);
+      if (event.type === 'audio') this.send(event.samples, event.atSample);
       else if (event.type === 'open') this.options.log(`speech gate open: ${event.detail}`, true);
       else {
         this.options.log(`speech gate closed: ${event.detail}`, true);
@@ -71,9 +75,9 @@ export class MicUpstream {
     }
   }
 
-  private send(samples: Int16Array): void {
+  private send(samples: Int16Array, atSample: number): void {
     this.lastActivityAt = this.options.clock.now();
-    this.options.onSent(samples);
+    this.options.onSent(samples, atSample);
     this.options.live.sendAudio(samples);
   }
 
