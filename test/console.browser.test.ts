@@ -99,6 +99,7 @@ beforeAll(async () => {
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage', // a container's /dev/shm is often 64 MB
       '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`,
     ],
   });
