@@ -43,7 +43,7 @@ describe('firmware core (C)', () => {
   }, 90_000);
 
   it('survives bounded libFuzzer runs of the frame decoder and of the whole board application', () => {
-    const out = make('fuzz', 'FUZZ_SECONDS=10');
+    const out = make('fuzz', 'FUZZ_SECONDS=6');
     expect(out).toMatch(/stat::number_of_executed_units:\s+\d+/);
     expect(out).not.toMatch(/ERROR: AddressSanitizer|SUMMARY: UndefinedBehaviorSanitizer|deadly signal/);
   }, 120_000);
