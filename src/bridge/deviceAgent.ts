@@ -17,7 +17,7 @@ import { canTransition } from './assistantState.js';
 import { EchoGate } from './echoGate.js';
 import { MicUpstream } from './micUpstream.js';
 import type { SpeechGateOptions } from '../audio/speechGate.js';
-import { InterruptReason, newReplyStats, ReplyPlayer } from './replyPlayer.js';
+import { InterruptReason, newReplyStats, ReplyPlayer, type ReplyStats } from './replyPlayer.js';
 
 export interface AgentOptions {
   deviceId: string;
@@ -44,7 +44,7 @@ export interface AgentOptions {
 export const MIC_MAX_SPEED = 1.5;
 export const MIC_BURST_MS = 1000;
 
-export interface AgentStats {
+export interface AgentStats extends ReplyStats {
   micFrames: number;
   micMutedFrames: number;
   micUndecodable: number;
@@ -52,13 +52,6 @@ export interface AgentStats {
   micOverRate: number;
   /** Mic frames not sent because the budget is spent. */
   micOverBudget: number;
-  framesSent: number;
-  framesDroppedOverflow: number;
-  bargeIns: number;
-  staleFramesAtDevice: number;
-  underrunsAtDevice: number;
-  /** ms from an interruption reaching the host to the FLUSH being written to the link. */
-  lastFlushMs: number;
 }
 
 export interface AgentEvents extends Record<string, unknown[]> {

@@ -4,17 +4,9 @@
  * (A TV-like second voice is espeak-ng speech: see speechGateEval.ts.)
  */
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/emulator/behaviour.js';
+
+export { seededRandom };
 
 /** Standard normal samples (Box–Muller). */
 export function gaussian(random: () => number): () => number {
