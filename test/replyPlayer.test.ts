@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DevicePlayback } from '../src/device/devicePlayback.js';
 import { decodePayload } from '../src/device/deviceAudio.js';
-import { InterruptReason, ReplyPlayer, type ReplySink } from '../src/bridge/replyPlayer.js';
+import { InterruptReason, LOST_AFTER_MS, ReplyPlayer, type ReplySink } from '../src/bridge/replyPlayer.js';
 import { Codec, SampleFormat, type AudioFormat, type Message } from '../src/protocol/messages.js';
 import { FakeClock } from './helpers/fakeClock.js';
 
@@ -20,6 +20,9 @@ class Board implements ReplySink {
   readonly sent: Message[] = [];
   readonly device: DevicePlayback;
   backedUp = false;
+  /** AUDIO_OUT frames (by index) that a noisy link loses: the device never sees them. */
+  lose = new Set<number>();
+  private frames = 0;
   constructor(
     readonly clock: FakeClock,
     capacity: number,
@@ -30,6 +33,7 @@ class Board implements ReplySink {
   }
   audioOut(generation: number, payload: Uint8Array): boolean {
     this.sent.push({ type: 'audioOut', seq: 0, generation, payload });
+    if (this.lose.has(this.frames++)) return !this.backedUp;
     this.device.audioOut(generation, decodePayload(payload, SPEAKER, Codec.PCM)!, this.clock.now());
     return !this.backedUp;
   }
@@ -92,6 +96,34 @@ describe('ReplyPlayer: credits', () => {
     board.backedUp = false;
     player.onDrain();
     expect(board.audio()).toHaveLength(5);
+  });
+});
+
+describe('ReplyPlayer: frames lost on the link', () => {
+  it('writes off what never arrived once the device reports an empty buffer and then nothing, so the next reply still plays', () => {
+    const { board, player, run } = rig({ capacity: 10 * FRAME });
+    for (let i = 0; i < 30; i += 3) board.lose.add(i); // 10 of 30 frames lost: a whole buffer's worth
+    player.push(chunk(30), 16000);
+    player.end();
+    run(5 * LOST_AFTER_MS);
+    expect(board.audio()).toHaveLength(30); // the lost frames' credit came back by write-off
+    expect(player.stats.samplesLostOnLink).toBe(10 * FRAME); // exactly what was lost, nothing that arrived
+    player.push(chunk(20), 16000);
+    player.end();
+    run(1000);
+    expect(board.audio()).toHaveLength(50); // the window is whole again: the next reply is sent in full
+    expect(board.device.counters.overflows).toBe(0);
+  });
+
+  it('writes nothing off while frames may still be on their way (something was sent after the empty report)', () => {
+    const { board, player, run, clock } = rig({ capacity: 10 * FRAME });
+    board.lose.add(0);
+    player.push(chunk(2), 16000);
+    run(100); // frame 1 played, frame 0 lost: an empty CREDIT with one frame in flight
+    clock.advance(LOST_AFTER_MS - 100);
+    player.push(chunk(1), 16000); // a new frame goes out just before the write-off would be due
+    clock.advance(200);
+    expect(player.stats.samplesLostOnLink).toBe(0);
   });
 });
 

@@ -38,9 +38,20 @@ export interface ReplyStats {
   underrunsAtDevice: number;
   /** ms from interrupt() to the FLUSH handed to the link. */
   lastFlushMs: number;
+  /** Samples sent that the device never received (frames lost on a noisy link), written off. */
+  samplesLostOnLink: number;
 }
 
-export const newReplyStats = (): ReplyStats => ({ framesSent: 0, framesDroppedOverflow: 0, bargeIns: 0, staleFramesAtDevice: 0, underrunsAtDevice: 0, lastFlushMs: 0 });
+export const newReplyStats = (): ReplyStats => ({ framesSent: 0, framesDroppedOverflow: 0, bargeIns: 0, staleFramesAtDevice: 0, underrunsAtDevice: 0, lastFlushMs: 0, samplesLostOnLink: 0 });
+
+/**
+ * A device that reports an empty buffer, and then nothing for this long while nothing new was
+ * sent, has received everything it ever will of what was sent before: the rest was lost on the
+ * link (a frame with a bad CRC on serial is dropped, so its samples are never released). Without
+ * writing them off, each lost frame would shrink the credit window for the rest of the session
+ * until the board fell silent. Long enough for a full buffer to cross the slowest link.
+ */
+export const LOST_AFTER_MS = 1500;
 
 export interface ReplyPlayerOptions {
   sink: ReplySink;
@@ -72,6 +83,9 @@ export class ReplyPlayer extends TypedEmitter<ReplyPlayerEvents> {
   /** Samples sent to the device and released by it in this session (mod 2³²). */
   private sent = 0;
   private released = 0;
+  /** Samples written off as lost on the link (mod 2³²): never released by the device. */
+  private lost = 0;
+  private lostTimer: Timer | undefined;
   private lastCreditAt: number;
   private lastSentAt: number;
   private waitingForDrain = false;
@@ -149,6 +163,20 @@ export class ReplyPlayer extends TypedEmitter<ReplyPlayerEvents> {
     this.lastCreditAt = this.options.clock.now();
     this.stats.staleFramesAtDevice = credit.staleFrames;
     this.stats.underrunsAtDevice = credit.underruns;
+    this.lostTimer?.cancel();
+    if (credit.bufferedSamples === 0 && this.inFlight() > 0) this.lostTimer = this.options.clock.after(LOST_AFTER_MS, () => this.writeOffLost());
+    this.pump();
+  }
+
+  /** The device's buffer was empty and it has said nothing since: what is still in flight was lost. */
+  private writeOffLost(): void {
+    const { clock } = this.options;
+    if (this.closed || clock.now() - this.lastSentAt < LOST_AFTER_MS || clock.now() - this.lastCreditAt < LOST_AFTER_MS) return;
+    const missing = this.inFlight();
+    if (missing === 0) return;
+    this.lost = (this.lost + missing) >>> 0;
+    this.stats.samplesLostOnLink += missing;
+    this.emit('log', `${missing} samples of reply audio never reached the device (lost on the link); written off so playback goes on`);
     this.pump();
   }
 
@@ -167,10 +195,11 @@ export class ReplyPlayer extends TypedEmitter<ReplyPlayerEvents> {
     this.closed = true;
     this.queue.clear();
     this.playoutTimer?.cancel();
+    this.lostTimer?.cancel();
   }
 
   private inFlight(): number {
-    return (this.sent - this.released) >>> 0;
+    return (this.sent - this.released - this.lost) >>> 0;
   }
 
   private enqueue(frame: EncodedFrame): void {
