@@ -140,7 +140,7 @@ describe('handshake', () => {
 
   // Known flake (about 1 full-suite run in 5 under load): the second WELCOME sometimes never comes after
   // the replug; not yet diagnosed (it passes alone every time). Retried so it cannot turn CI red meanwhile.
-  it('serial: after a re-open the host\'s first byte is 0x00', { retry: 2 }, async () => {
+  it('serial: after a re-open the host\'s first byte is 0x00', { retry: 2, timeout: 12_000 }, async () => {
     const emulator = await startEmulator({ persona: 'tone' });
     const log = createLogger({ json: false, write: () => undefined });
     const bridge = new Bridge({ live: validateLiveConfig({ apiKey: 'K', baseUrl: emulator.baseUrl }), log, graceMs: 30_000 });
