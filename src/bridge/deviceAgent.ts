@@ -80,6 +80,8 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
   private gate = new EchoGate({ fullDuplex: false });
   private readonly clock: Clock;
   private overBudget = false;
+  /** Live connection attempts keep failing: the LED stays on ERROR until one opens. */
+  private liveUnreachable = false;
   /** What of the mic goes to Gemini (speech gate) and when Live may sleep. */
   private readonly upstream: MicUpstream;
   /** 16 kHz mic samples the device may still send now. */
@@ -127,12 +129,18 @@ export class DeviceAgent extends TypedEmitter<AgentEvents> {
     });
     on('outputTranscript', (text) => (this.assistantText += text));
     on('state', (s) => {
+      if (s === 'open') this.liveUnreachable = false;
       if (s === 'open') this.setState(this.isPlaying() ? AssistantState.SPEAKING : AssistantState.LISTENING);
       else if (s === 'asleep') this.setState(AssistantState.IDLE);
       else if (s === 'failed') this.setState(AssistantState.ERROR);
-      else if (s === 'connecting' || s === 'reconnecting') this.setState(AssistantState.CONNECTING);
+      else if ((s === 'connecting' || s === 'reconnecting') && !this.liveUnreachable) this.setState(AssistantState.CONNECTING);
     });
-    on('unreachable', () => this.setState(AssistantState.ERROR)); // retrying still; the LED says Gemini is out of reach
+    // Retrying still; the LED says Gemini is out of reach until a connection opens again (the
+    // retries in between must not turn it back to CONNECTING).
+    on('unreachable', () => {
+      this.liveUnreachable = true;
+      this.setState(AssistantState.ERROR);
+    });
   }
 
   // ------------------------------------------------------------------------------------------
