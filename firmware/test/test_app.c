@@ -9,17 +9,7 @@
 
 #include "el_app.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (cond) passed++;                               \
-        else {                                            \
-            failed++;                                     \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
-            printf(__VA_ARGS__);                          \
-            printf("\n");                                 \
-        }                                                 \
-    } while (0)
+#include "check.h"
 
 /* The pretend board: what went out on each link, the LED, a clock, two GPIOs. */
 static uint8_t sent[2][16384];
