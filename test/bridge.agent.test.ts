@@ -9,27 +9,13 @@ import { ASSISTANT_TRANSITIONS, canTransition } from '../src/bridge/assistantSta
 import { DeviceAgent } from '../src/bridge/deviceAgent.js';
 import { DeviceConnection } from '../src/device/deviceConnection.js';
 import { DevicePlayback } from '../src/device/devicePlayback.js';
-import { validateLiveConfig } from '../src/live/config.js';
-import { LiveSession, type LiveSessionEvents } from '../src/live/session.js';
 import { AssistantState, SampleFormat, type Hello } from '../src/protocol/messages.js';
 import { FakeClock } from './helpers/fakeClock.js';
 import { FakeLink } from './helpers/fakeLink.js';
+import { ScriptedLive } from './helpers/scriptedLive.js';
 
 const { IDLE, LISTENING, THINKING, SPEAKING, ERROR, CONNECTING } = AssistantState;
 
-/** A Live session whose events the test fires; it never connects. */
-class ScriptedLive extends LiveSession {
-  readonly heard: Int16Array[] = [];
-  constructor() {
-    super({ config: validateLiveConfig({ apiKey: 'K', baseUrl: 'http://127.0.0.1:9' }) });
-  }
-  fire<K extends keyof LiveSessionEvents & string>(event: K, ...args: LiveSessionEvents[K]): void {
-    this.emit(event, ...args);
-  }
-  override sendAudio(samples: Int16Array): void {
-    this.heard.push(Int16Array.from(samples));
-  }
-}
 
 const S16 = { sampleRateHz: 16000, sampleFormat: SampleFormat.S16LE, channels: 1, codecs: 1 };
 const HELLO: Hello = { type: 'hello', protocolVersion: 1, features: 0, playbackBufferSamples: 3200, maxMessageBytes: 2048, mic: S16, speaker: S16, toolCount: 0, deviceId: 'b', name: 'b', firmwareVersion: '1', protocolRevision: 0 };

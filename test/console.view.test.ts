@@ -7,21 +7,11 @@ import { DeviceAgent } from '../src/bridge/deviceAgent.js';
 import { UsageMeter } from '../src/bridge/usageMeter.js';
 import { BridgeView } from '../src/console/bridgeView.js';
 import { DeviceConnection } from '../src/device/deviceConnection.js';
-import { validateLiveConfig } from '../src/live/config.js';
-import { LiveSession, type LiveSessionEvents } from '../src/live/session.js';
 import { SampleFormat, type Hello } from '../src/protocol/messages.js';
 import { FakeClock } from './helpers/fakeClock.js';
 import { FakeLink } from './helpers/fakeLink.js';
+import { ScriptedLive } from './helpers/scriptedLive.js';
 
-class ScriptedLive extends LiveSession {
-  constructor() {
-    super({ config: validateLiveConfig({ apiKey: 'K', baseUrl: 'http://127.0.0.1:9' }) });
-  }
-  fire<K extends keyof LiveSessionEvents & string>(event: K, ...args: LiveSessionEvents[K]): void {
-    this.emit(event, ...args);
-  }
-  override sendAudio(): void {}
-}
 
 const S16 = { sampleRateHz: 16000, sampleFormat: SampleFormat.S16LE, channels: 1, codecs: 1 };
 const ID = 'desk\u001b[2J';
