@@ -1,14 +1,15 @@
 /**
  * Soak: one long conversation against the harsh emulator, faster than real time (emulator and
  * session share a scaled clock). Connections live 60 s (goAway 50 s before the end), closes
- * 1011/1008 come at random, a tool response is sometimes answered by 1008 "not found", and a
- * resume after a lifetime close is refused half the time. The user speaks unique utterances
+ * 1011/1008 come at random, a tool response is sometimes answered by 1008 "not found", a
+ * resume after a lifetime close is refused half the time and any other resume one time in ten
+ * (a stress setting, so that re-seeding is exercised: the switch-overs leave no lifetime closes). The user speaks unique utterances
  * (espeak-ng phrases, 1.5–3 s, each marked by its own faint noise) with 1–4 s of room noise
  * between them. The emulator reports which connection heard what, so every utterance can be
  * checked: heard whole by one connection and answered, or split, or never heard.
  *
  *   npm run bench -- soak                         30 min of conversation at 10×
- *   SOAK_MINUTES=5 SOAK_SPEED=8 npm run bench -- soak
+ *   SOAK_MINUTES=5 SOAK_SPEED=8 SOAK_SEED=3 npm run bench -- soak
  */
 import { Behavior } from '@google/genai';
 import { synthesizeSpeech } from '../src/audio/speech.js';
@@ -64,7 +65,8 @@ export async function benchSoak(): Promise<void> {
   const minutes = Number(process.env.SOAK_MINUTES ?? 30);
   const speed = Number(process.env.SOAK_SPEED ?? 10);
   const clock = scaledClock(speed);
-  const random = seededRandom(2026);
+  const seed = Number(process.env.SOAK_SEED ?? 7);
+  const random = seededRandom(2019 + seed);
   const phrases = await Promise.all(PHRASES.map((p) => synthesizeSpeech(p, RATE)));
 
   // Replies: short spoken answers; every tenth turn asks for a tool first.
@@ -92,7 +94,7 @@ export async function benchSoak(): Promise<void> {
     scenario: validateScenario({ turns }),
     connectionLifetimeMs: 60_000,
     goAwayLeadMs: 50_000,
-    behaviour: { randomCloseMeanMs: 8 * 60_000, notFoundAfterToolResponseRate: 0.05, seed: 7 },
+    behaviour: { randomCloseMeanMs: 8 * 60_000, notFoundAfterToolResponseRate: 0.05, refuseAnyResumeRate: 0.1, seed },
     clock,
     onHeard,
   });
@@ -153,7 +155,7 @@ export async function benchSoak(): Promise<void> {
   const answered = sent.filter((s) => s.answered).length;
   const split = sent.filter((s) => !s.heardWhole).length;
   printTable(
-    `Soak: ${minutes} min of conversation against the harsh emulator at ${speed}× (${wallS.toFixed(0)} s wall; lifetime 60 s, goAway 50 s before; a random 1011/1008 with a mean of 8 min per connection; 1008 after 5 % of tool responses; one seeded run)`,
+    `Soak: ${minutes} min of conversation against the harsh emulator at ${speed}× (${wallS.toFixed(0)} s wall; lifetime 60 s, goAway 50 s before; a random 1011/1008 with a mean of 8 min per connection; 1008 after 5 % of tool responses; 10 % of resumes refused; seed ${seed})`,
     ['utterances sent', 'answered', 'split or unheard', 'mic lost ms', 'mic held ms', 'mic replayed ms', 'goAway switches (forced)', 'reconnects by cause', 'handles refused', 're-seeds', 'stalls', 'errors'],
     [
       [

@@ -13,7 +13,7 @@ import type { HeardUtterance } from '../src/emulator/connection.js';
 import { validateScenario } from '../src/emulator/personas.js';
 import { scaledClock } from '../src/emulator/scaledClock.js';
 import { FakeClock } from './helpers/fakeClock.js';
-import { cleanup, collect, counting, nextEvent, sessionFor, sleep, spokenTurn, startEmulator, until } from './helpers/live.js';
+import { cleanup, collect, counting, nextEvent, sessionFor, sleep, spokenTurn, startEmulator, talk, until } from './helpers/live.js';
 
 afterEach(cleanup);
 
@@ -62,6 +62,28 @@ describe('LiveSession against the harsh emulator', () => {
     expect(session.stats.micDroppedMs).toBe(0);
     expect(emu.conversations).toHaveLength(1);
     expect(sameSamples(emu.conversations[0].receivedAudio(), sent)).toBe(true);
+  });
+
+  it('survives 1008 "Requested entity was not found" right after a toolResponse: the utterance goes again and its result is spoken', async () => {
+    const call = { toolCall: { name: 'read_sensor' }, say: 'It reads {result}' };
+    const scenario = validateScenario({ turns: [call, call] });
+    const emu = await startEmulator({ persona: 'scenario', scenario, faults: { notFoundAfterToolResponses: 1 } });
+    const session = sessionFor(emu, { model: 'gemini-2.5-flash-native-audio-preview-12-2025', reconnectInitialDelayMs: 10 });
+    let calls = 0;
+    session.tools.register({ name: 'read_sensor' }, async () => ++calls * 21);
+    const seen = collect(session);
+    await session.start();
+    await talk((c) => session.sendAudio(c), await spokenTurn());
+    await until(() => seen.output.includes('It reads'), 8000, 'the reply with the tool result');
+    // The first response was lost with its connection; the resumed state predates the call, so the
+    // utterance was replayed and the model asked again.
+    expect(calls).toBe(2);
+    expect(seen.output).toBe('It reads {"result":42}');
+    expect(session.stats.reconnectsByCause).toMatchObject({ 1008: 1 });
+    expect(session.stats.micReplayedMs).toBeGreaterThan(500);
+    expect(session.stats.micDroppedMs).toBe(0);
+    expect(seen.errors).toEqual(['LIVE_DISCONNECTED']);
+    expect(session.state).toBe('open');
   });
 
   it('treats a mid-session 1008 as a lost connection (resume), and gives up with the reason after the cap', async () => {

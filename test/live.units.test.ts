@@ -134,7 +134,7 @@ describe('esp-live emulator options', () => {
     const lines: string[] = [];
     await emulatorCommand(['--help'], (l) => lines.push(l));
     const help = lines.join('\n');
-    for (const word of ['--gentle', '--finished-transcripts', '--empty-transcript-rate', '--allow-input-during-tools', '--always-resumable', '--refuse-resume-rate', '--not-found-after-tool-rate', '--random-close-every', '--lifetime', '--freeze-after', 'interactionStatus', '50s', 'a guess']) {
+    for (const word of ['--gentle', '--finished-transcripts', '--empty-transcript-rate', '--allow-input-during-tools', '--always-resumable', '--refuse-resume-rate', '--refuse-any-resume-rate', '--not-found-after-tool-rate', '--random-close-every', '--lifetime', '--freeze-after', 'interactionStatus', '50s', 'a guess']) {
       expect(help).toContain(word);
     }
   });

@@ -69,6 +69,8 @@ Service behaviour (all on unless --gentle):
   --allow-input-during-tools   no 1008 for input while a BLOCKING call is pending
   --always-resumable           a handle in every resumption update, busy or not
   --refuse-resume-rate R       share of resumes refused after a lifetime close (default 0.5)
+  --refuse-any-resume-rate R   share of other resumes refused (default 0; a stress setting,
+                               not something the service is reported to do)
   --not-found-after-tool-rate R  share of toolResponses answered by close 1008 "Requested
                                entity was not found" (default 0)
   --random-close-every S       close each connection at random, 1011 or 1008, on average
@@ -111,6 +113,7 @@ export async function emulatorCommand(argv: string[], out: (line: string) => voi
       'allow-input-during-tools': { type: 'boolean' },
       'always-resumable': { type: 'boolean' },
       'refuse-resume-rate': { type: 'string' },
+      'refuse-any-resume-rate': { type: 'string' },
       'not-found-after-tool-rate': { type: 'string' },
       'random-close-every': { type: 'string' },
       seed: { type: 'string' },
@@ -192,6 +195,7 @@ function behaviourFrom(values: Record<string, string | boolean | string[] | unde
   if (values['allow-input-during-tools']) b.closeOnInputDuringBlockingCall = false;
   if (values['always-resumable']) b.unresumableWhileBusy = false;
   if (values['refuse-resume-rate'] !== undefined) b.refuseResumeAfterLifetimeRate = rate('refuse-resume-rate');
+  if (values['refuse-any-resume-rate'] !== undefined) b.refuseAnyResumeRate = rate('refuse-any-resume-rate');
   if (values['not-found-after-tool-rate'] !== undefined) b.notFoundAfterToolResponseRate = rate('not-found-after-tool-rate');
   if (values['random-close-every'] !== undefined) b.randomCloseMeanMs = number('random-close-every', values['random-close-every'] as string, 0) * 1000;
   if (values.seed !== undefined) b.seed = number('seed', values.seed as string, 0);

@@ -23,6 +23,11 @@ export interface EmulatorBehaviour {
   unresumableWhileBusy: boolean;
   /** Share of resumes after a connection-lifetime close that are refused with 1007 (discuss thread 186392). */
   refuseResumeAfterLifetimeRate: number;
+  /**
+   * Share of any other resume refused with 1007: a stress setting (the soak uses it to exercise
+   * re-seeding); no public report says the service refuses resumes outside the lifetime close.
+   */
+  refuseAnyResumeRate: number;
   /** Share of `toolResponse`s answered by close 1008 "Requested entity was not found" (discuss thread 109319). */
   notFoundAfterToolResponseRate: number;
   /** Mean time between random mid-session closes (1011 or 1008) per connection, ms; 0 = none. */
@@ -37,6 +42,7 @@ export const HARSH: EmulatorBehaviour = {
   closeOnInputDuringBlockingCall: true,
   unresumableWhileBusy: true,
   refuseResumeAfterLifetimeRate: 0.5,
+  refuseAnyResumeRate: 0,
   notFoundAfterToolResponseRate: 0,
   randomCloseMeanMs: 0,
   seed: 1,
@@ -49,6 +55,7 @@ export function gentle(overrides: Partial<EmulatorBehaviour> = {}): EmulatorBeha
     closeOnInputDuringBlockingCall: false,
     unresumableWhileBusy: false,
     refuseResumeAfterLifetimeRate: 0,
+    refuseAnyResumeRate: 0,
     notFoundAfterToolResponseRate: 0,
     randomCloseMeanMs: 0,
     seed: 1,

@@ -25,6 +25,8 @@ export interface EmulatorFaults {
   malformedFrameAtMs?: number;
   /** Freeze this long after setup: the socket stays open, nothing is sent, read or answered (not even pings). */
   freezeAtMs?: number;
+  /** The next this many `toolResponse`s, over all connections, are answered by close 1008 "Requested entity was not found." (counts down). */
+  notFoundAfterToolResponses?: number;
 }
 
 /** A user utterance as one connection heard it, and what became of it (for tests and the soak). */
@@ -213,7 +215,8 @@ export class EmulatorConnection {
       const resumed = this.store.resume(handle);
       if (!resumed) return this.close(1008, 'Session resumption handle is invalid or has expired.');
       if (resumed.connected) return this.close(1011, 'Session is already in use by another connection.');
-      if (resumed.endedByLifetime && this.options.random() < this.options.behaviour.refuseResumeAfterLifetimeRate) {
+      const { refuseResumeAfterLifetimeRate, refuseAnyResumeRate } = this.options.behaviour;
+      if (this.options.random() < (resumed.endedByLifetime ? refuseResumeAfterLifetimeRate : refuseAnyResumeRate)) {
         return this.close(1007, 'Request contains an invalid argument.');
       }
       resumed.endedByLifetime = false;
@@ -428,7 +431,9 @@ export class EmulatorConnection {
   }
 
   private onToolResponse(response: Json): void {
-    if (this.options.random() < this.options.behaviour.notFoundAfterToolResponseRate) return this.close(1008, 'Requested entity was not found.');
+    const { faults, behaviour, random } = this.options;
+    const notFound = faults.notFoundAfterToolResponses ? faults.notFoundAfterToolResponses-- > 0 : random() < behaviour.notFoundAfterToolResponseRate;
+    if (notFound) return this.close(1008, 'Requested entity was not found.');
     for (const r of response.functionResponses ?? []) {
       this.conversation?.rememberToolResponse({ name: r.name, response: r.response, willContinue: r.willContinue, scheduling: r.scheduling });
       if (!this.pendingTool || r.id !== this.pendingTool.id) continue;
