@@ -99,6 +99,26 @@ describe('LiveSession against the harsh emulator', () => {
     expect(emu.conversations).toHaveLength(1);
   });
 
+  it('does not give up over mid-session 1008s that have answered turns between them', async () => {
+    const close = { fail: { code: 1008, reason: 'Operation is not implemented, or supported, or enabled.' } };
+    const scenario = validateScenario({ turns: [{ say: 'One.' }, close, { say: 'Two.' }, close, { say: 'Three.' }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario });
+    const session = sessionFor(emu, { reconnectInitialDelayMs: 10, rejectedCloseLimit: 2 });
+    const seen = collect(session);
+    await session.start();
+    let closes = 0;
+    for (const [text, reply] of [['a', 'One.'], ['b', undefined], ['c', 'Two.'], ['d', undefined], ['e', 'Three.']] as const) {
+      session.sendText(text);
+      if (reply) await until(() => seen.output.endsWith(reply), 5000, reply);
+      else {
+        closes++;
+        await until(() => session.state === 'open' && session.stats.resumed === closes, 5000, 'the resume');
+      }
+    }
+    expect(seen.errors).toEqual(['LIVE_DISCONNECTED', 'LIVE_DISCONNECTED']);
+    expect(session.state).toBe('open');
+  });
+
   it('starts a new session seeded with the conversation so far when the resume is refused after a lifetime close', async () => {
     const scenario = validateScenario({ turns: [{ say: 'Nice to meet you, Ada.', durationMs: 200 }, { say: 'Your name is Ada.', durationMs: 200 }] });
     // No goAway lead: the lifetime close comes before any switch-over, and the resume after it is refused.

@@ -63,7 +63,7 @@ export interface LiveConfig {
   micBufferMs: number;
   /** WebSocket ping this often; a connection that answers nothing for two periods is frozen and replaced. 0: off. */
   keepaliveIntervalMs: number;
-  /** This many mid-session 1007/1008 closes within `rejectedCloseWindowMs` end the session with an error. */
+  /** This many mid-session 1007/1008 closes within `rejectedCloseWindowMs`, with no answer from the model between them, end the session with an error. */
   rejectedCloseLimit: number;
   rejectedCloseWindowMs: number;
   /** A goAway switch-over waits for a pause at most until this long before the deadline. */

@@ -48,7 +48,11 @@ export function classifyFailure(code: number | undefined, reason: string, model:
   return { kind: 'transient', error: new EspLiveError('LIVE_DISCONNECTED', `the Live connection closed (${said}); reconnecting.`, { retryable: true }) };
 }
 
-/** Counts events in a sliding window: the `limit`-th within `windowMs` means "give up". */
+/**
+ * Counts events in a sliding window: the `limit`-th within `windowMs` means "give up". The
+ * session clears it whenever the model answers: closes that come between answered turns are
+ * the service's rough edges, not a session that can no longer work.
+ */
 export class CloseCap {
   private readonly times: number[] = [];
 
@@ -62,5 +66,9 @@ export class CloseCap {
     this.times.push(nowMs);
     while (this.times.length && this.times[0] <= nowMs - this.windowMs) this.times.shift();
     return this.times.length >= this.limit;
+  }
+
+  clear(): void {
+    this.times.length = 0;
   }
 }

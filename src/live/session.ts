@@ -428,6 +428,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
 
   /** The model answered (or chose silence): the utterance need not be replayed any more. */
   private answered(): void {
+    this.cap.clear(); // retrying works: only closes with no answer between them count towards giving up
     this.awaitingReply = false;
     this.stallTimer?.cancel();
     if (!this.detector.speaking) this.unanswered = undefined;
@@ -577,7 +578,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (failure.kind === 'rejected' && this.cap.record(this.clock.now())) {
       failure = {
         kind: 'fatal',
-        error: new EspLiveError('LIVE_REJECTED', `the Live API closed the session ${this.config.rejectedCloseLimit} times within ${Math.round(this.config.rejectedCloseWindowMs / 60_000)} min; giving up. The last: ${failure.error.message}`),
+        error: new EspLiveError('LIVE_REJECTED', `the Live API closed the session ${this.config.rejectedCloseLimit} times within ${Math.round(this.config.rejectedCloseWindowMs / 60_000)} min without an answer between them; giving up. The last: ${failure.error.message}`),
       };
     }
     if (failure.kind === 'fatal') {
