@@ -29,7 +29,7 @@ export { classifyFailure } from './failures.js';
 export { MIC_RATE_HZ } from './micBuffer.js';
 
 const MIC_MIME = `audio/pcm;rate=${MIC_RATE_HZ}`;
-/** A replayed utterance starts this long before the detector heard speech begin. */
+/** A replay starts this long before the detector heard speech begin (or before the end of the mic audio). */
 const REPLAY_PRE_ROLL_MS = 500;
 /** Spoken audio kept for replays. */
 const MIC_HISTORY_MS = 20_000;
@@ -159,6 +159,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private reseed: 'refused' | 'missing' | undefined;
   private heardSincePing = true;
   private streamEnded = true;
+  /** Mic audio went to a connection since the last replay (a failed attempt sent none). */
+  private sentSinceReplay = false;
 
   // The conversation, turn by turn
   private readonly detector: SpeechDetector;
@@ -298,6 +300,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   }
 
   private sendMic(samples: Int16Array): void {
+    this.sentSinceReplay = true;
     const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
     this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
   }
@@ -636,15 +639,17 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
 
   /**
    * The connection is gone: the utterance it heard without answering goes again, whole, and so
-   * does the last moment if it had any sound (speech the service may have begun to take before
-   * our own detector did).
+   * do the last 500 ms it was sent of a live mic stream, sound or not. An utterance may have
+   * begun there, too softly for our detector so far (the soak found switch-overs 50 ms into a
+   * word, whose start the new connection never heard), and a new connection whose first audio
+   * is already speech has no background to tell it from.
    */
   private prepareReplay(): void {
     if (!this.config.vad.automatic) return;
-    const preRoll = (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ;
     const end = this.micHistory.end;
     let from = this.unanswered ?? Infinity;
-    if (this.detector.lastActivity > end - preRoll) from = Math.min(from, end - preRoll);
+    if (!this.streamEnded && this.sentSinceReplay) from = Math.min(from, end - this.held.heldSamples - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ);
+    this.sentSinceReplay = false;
     if (from === Infinity) return;
     // Held audio is the newest, contiguous: replay from there if it is older.
     const audio = this.micHistory.since(Math.max(0, Math.min(from, end - this.held.heldSamples)));

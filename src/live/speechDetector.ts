@@ -7,14 +7,12 @@
  * on 20 ms frames, tuned on espeak-ng speech and on noise (test/live.speechDetector.test.ts);
  * a 200 Hz high-pass in front keeps rumble (brown noise, fans, handling) from holding it open.
  */
-import { EnergyVad, rmsDbfs } from '../audio/level.js';
+import { EnergyVad } from '../audio/level.js';
 
 export const DETECTOR_RATE_HZ = 16000;
 const FRAME_SAMPLES = 320; // 20 ms
 const HIGH_PASS_HZ = 200;
 const MIN_LEVEL_DBFS = -50;
-/** A frame this far above the noise floor may be the start of speech that the service's detector, not ours, has already taken. */
-const ACTIVITY_DB = 6;
 /** One-pole high-pass coefficient: RC / (RC + dt). */
 const HP_A = 1 / (1 + (2 * Math.PI * HIGH_PASS_HZ) / DETECTOR_RATE_HZ);
 
@@ -30,8 +28,6 @@ export class SpeechDetector {
   samples = 0;
   /** Sample index of the first loud frame of the current utterance. */
   utteranceStart = 0;
-  /** Sample index after the last frame with any sound above the background (speech or not). */
-  lastActivity = -Infinity;
 
   /** `silenceMs`: quiet this long ends an utterance (the service's default is about 500 ms). */
   constructor(silenceMs = 500) {
@@ -59,8 +55,6 @@ export class SpeechDetector {
       if (this.fill < FRAME_SAMPLES) break;
       this.fill = 0;
       const event = this.vad.push(this.frame);
-      const level = rmsDbfs(this.frame);
-      if (level >= MIN_LEVEL_DBFS && level >= this.vad.noiseFloorDbfs + ACTIVITY_DB) this.lastActivity = this.samples;
       if (event === 'speechStart') {
         this.utteranceStart = this.samples - FRAME_SAMPLES * this.vad.attackFrames;
         events.push({ type: 'start', atSample: this.utteranceStart });
