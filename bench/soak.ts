@@ -38,6 +38,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Sent {
   index: number;
+  /** When its first and last samples went to the session (clock ms; for SOAK_DEBUG). */
+  from: number;
+  to: number;
   /** The loud part of the utterance, as bytes: it must reach one connection whole. */
   core: Buffer;
   heardWhole: boolean;
@@ -76,9 +79,17 @@ export async function benchSoak(): Promise<void> {
   const sent: Sent[] = [];
   const pending = new Set<Sent>();
   let heardCut = 0;
+  // SOAK_DEBUG: a timeline of what the session and the emulator did, to explain an unanswered utterance.
+  const debug = Boolean(process.env.SOAK_DEBUG);
+  const timeline: { at: number; what: string }[] = [];
+  const note = (what: string) => debug && timeline.push({ at: clock.now(), what });
   const onHeard = (h: HeardUtterance) => {
     if (!h.whole) heardCut++;
     const bytes = Buffer.from(h.samples.buffer, h.samples.byteOffset, h.samples.byteLength);
+    if (debug) {
+      const parts = sent.filter((s) => bytes.indexOf(s.core.subarray(0, 3200)) >= 0 || bytes.indexOf(s.core.subarray(-3200)) >= 0).map((s) => `#${s.index}${bytes.indexOf(s.core) >= 0 ? '' : bytes.indexOf(s.core.subarray(0, 3200)) >= 0 ? '(start)' : '(end)'}`);
+      note(`emulator connection ${h.connection} heard ${(h.samples.length / RATE).toFixed(2)} s ${h.whole ? 'whole' : 'CUT'} [${parts.join(' ')}] reply ${h.reply}`);
+    }
     for (const s of pending) {
       if (bytes.indexOf(s.core) < 0) continue;
       s.heardWhole = true;
@@ -97,6 +108,7 @@ export async function benchSoak(): Promise<void> {
     behaviour: { randomCloseMeanMs: 8 * 60_000, notFoundAfterToolResponseRate: 0.05, refuseAnyResumeRate: 0.1, seed },
     clock,
     onHeard,
+    log: (line) => note(`emulator: ${line}`),
   });
   const baseUrl = await emulator.start();
   const session = new LiveSession({ config: validateLiveConfig({ apiKey: 'soak', baseUrl }), clock });
@@ -107,7 +119,18 @@ export async function benchSoak(): Promise<void> {
   });
   session.tools.register({ name: 'set_led' }, async () => 'ok');
   const errors = new Map<string, number>();
-  session.on('error', (e) => errors.set(e.code, (errors.get(e.code) ?? 0) + 1));
+  session.on('error', (e) => {
+    errors.set(e.code, (errors.get(e.code) ?? 0) + 1);
+    note(`session error ${e.code}: ${e.message}`);
+  });
+  if (debug) {
+    session.on('state', (st) => note(`session state ${st}`));
+    session.on('goAway', (ms) => note(`session goAway ${ms} ms`));
+    session.on('notice', (n) => note(`session notice: ${n}`));
+    session.on('userTurnEnded', () => note('session: user turn ended'));
+    session.on('turnComplete', () => note('session: turnComplete'));
+    session.on('toolCall', (c) => note(`session: toolCall ${c.map((x) => x.name).join()}`));
+  }
   await session.start();
 
   // The user's microphone, generated as it goes: room noise, then an utterance, again and again.
@@ -120,7 +143,8 @@ export async function benchSoak(): Promise<void> {
     const words = phrases[Math.floor(random() * phrases.length)];
     const marked = Int16Array.from(words, (x) => Math.max(-32768, Math.min(32767, x + Math.round((random() - 0.5) * 6)))); // unique bytes
     const [from, to] = loudSpan(marked);
-    const s: Sent = { index: sent.length, core: Buffer.from(marked.buffer, from * 2, (to - from) * 2), heardWhole: false, answered: false, fates: [] };
+    const start = t0 + ((produced + queue.length + gap.length) / RATE) * 1000;
+    const s: Sent = { index: sent.length, from: start, to: start + (marked.length / RATE) * 1000, core: Buffer.from(marked.buffer, from * 2, (to - from) * 2), heardWhole: false, answered: false, fates: [] };
     sent.push(s);
     pending.add(s);
     const out = new Int16Array(gap.length + marked.length);
@@ -174,6 +198,9 @@ export async function benchSoak(): Promise<void> {
       ],
     ],
   );
-  if (process.env.SOAK_DEBUG) for (const s of sent.filter((x) => !x.answered)) console.log(`unanswered #${s.index}: ${s.fates.join(' ') || 'never heard whole'}`);
+  for (const s of sent.filter((x) => !x.answered && debug)) {
+    console.log(`unanswered #${s.index} (spoken ${((s.from - t0) / 1000).toFixed(2)}–${((s.to - t0) / 1000).toFixed(2)} s): ${s.fates.join(' ') || 'never heard whole'}`);
+    for (const e of timeline.filter((x) => x.at > s.from - 8000 && x.at < s.to + 8000)) console.log(`  ${((e.at - t0) / 1000).toFixed(2)} ${e.what}`);
+  }
   console.log(`${heardCut} times a connection closed while the user was speaking (that half was not answered; see "split or unheard" for whether the whole utterance reached the next one)`);
 }
