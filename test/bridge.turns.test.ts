@@ -16,7 +16,7 @@ describe('turn-taking', () => {
   it('answers a user who speaks again within the echo tail, right as the reply ends (no barge-in, no muted reply)', async () => {
     rig = await startRig({ persona: 'echo', realtimeFactor: 4 });
     const device = await rig.device({ tools: false });
-    const sentence = await synthesizeSpeech('What is the weather like today?', 16000);
+    const sentence = await synthesizeSpeech('Is it raining?', 16000);
     for (let turn = 1; turn <= 2; turn++) {
       const played = device.stats.framesPlayed;
       device.speak(sentence);

@@ -85,7 +85,7 @@ describe('esp-live (the bridge command)', () => {
   it('demo runs offline end to end and writes the reply WAV', async () => {
     const out = join(dir, 'reply.wav');
     const lines: string[] = [];
-    expect(await demoCommand(['--out', out], (l) => lines.push(l))).toBe(0);
+    expect(await demoCommand(['--out', out, '--text', 'Hello, this is a short demo.'], (l) => lines.push(l))).toBe(0); // the default sentence takes 4 s to say
     const wav = parseWav(readFileSync(out));
     expect(wav.sampleRateHz).toBe(16000);
     expect(wav.data.length).toBeGreaterThan(16000 * 2);
