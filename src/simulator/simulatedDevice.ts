@@ -196,15 +196,17 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
       if (this.options.baudRate) this.rxQueue.push(chunk);
       else this.decoder.push(chunk);
     });
-    port.on('close', () => this.onClosed());
-    port.on('error', () => this.onClosed());
-    this.transport = {
-      write: (b) => {
+    const transport = {
+      write: (b: Buffer) => {
         this.options.tap?.('toHost', b);
         port.write(b);
       },
       close: () => port.isOpen && port.close(),
     };
+    // The old port's close can come after a replug has opened the new one: it ends only its own link.
+    port.on('close', () => this.onClosed(transport));
+    port.on('error', () => this.onClosed(transport));
+    this.transport = transport;
     this.linkUp();
   }
 
@@ -221,9 +223,10 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
       const result = decodeMessage(data);
       if (result.ok) this.onMessage(result.message);
     });
-    ws.on('close', () => this.onClosed());
-    ws.on('error', () => this.onClosed());
-    this.transport = { write: (b) => ws.send(b), close: () => ws.close() };
+    const transport = { write: (b: Buffer) => ws.send(b), close: () => ws.close() };
+    ws.on('close', () => this.onClosed(transport));
+    ws.on('error', () => this.onClosed(transport));
+    this.transport = transport;
     this.linkUp();
   }
 
@@ -251,8 +254,8 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
     this.onClosed();
   }
 
-  private onClosed(): void {
-    if (!this.transport) return;
+  private onClosed(transport = this.transport): void {
+    if (!this.transport || transport !== this.transport) return;
     this.transport = undefined;
     this.ticker?.cancel();
     this.helloTimer?.cancel();
