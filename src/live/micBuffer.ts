@@ -47,7 +47,7 @@ export class HeldInput {
   /** Audio dropped since the last `takeDropped()`. */
   private droppedSamples = 0;
 
-  constructor(private readonly maxSamples: number) {}
+  constructor(readonly maxSamples: number) {}
 
   get length(): number {
     return this.items.length;

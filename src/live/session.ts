@@ -29,7 +29,7 @@ export { classifyFailure } from './failures.js';
 export { MIC_RATE_HZ } from './micBuffer.js';
 
 const MIC_MIME = `audio/pcm;rate=${MIC_RATE_HZ}`;
-/** A replay starts this long before the detector heard speech begin (or before the end of the mic audio). */
+/** A replay starts this long before the detector heard speech begin (or before the end of the audio sent). */
 const REPLAY_PRE_ROLL_MS = 500;
 /** Spoken audio kept for replays. */
 const MIC_HISTORY_MS = 20_000;
@@ -91,7 +91,7 @@ export interface LiveSessionStats {
   micDroppedMs: number;
   /** Mic audio held while it could not be sent, then sent. */
   micHeldMs: number;
-  /** Mic audio sent again (an in-flight utterance after a lost connection). */
+  /** Mic audio sent again: an utterance a lost connection did not answer, and the last 500 ms sent before any reconnect or switch-over. */
   micReplayedMs: number;
   /** Times the connection was closed for quiet (sleep()) and opened again by new input. */
   sleeps: number;
@@ -161,6 +161,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private streamEnded = true;
   /** Mic audio went to a connection since the last replay (a failed attempt sent none). */
   private sentSinceReplay = false;
+  /** Where the mic stream began after its last audioStreamEnd (mic sample index): replays never reach before it. */
+  private streamFrom = 0;
 
   // The conversation, turn by turn
   private readonly detector: SpeechDetector;
@@ -236,6 +238,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   sendAudio(samples: Int16Array): void {
     if (this.ended) return;
     const copy = samples.slice(); // the caller may reuse its buffer; history and hold keep this one
+    if (this.streamEnded) this.streamFrom = this.micHistory.end;
     this.micHistory.push(copy);
     for (const event of this.detector.push(copy)) this.onSpeech(event.type, event.atSample);
     this.streamEnded = false;
@@ -431,7 +434,6 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
 
   /** The model answered (or chose silence): the utterance need not be replayed any more. */
   private answered(): void {
-    this.cap.clear(); // retrying works: only closes with no answer between them count towards giving up
     this.awaitingReply = false;
     this.stallTimer?.cancel();
     if (!this.detector.speaking) this.unanswered = undefined;
@@ -647,8 +649,12 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private prepareReplay(): void {
     if (!this.config.vad.automatic) return;
     const end = this.micHistory.end;
+    const sent = end - this.held.heldSamples; // what is held was never sent
     let from = this.unanswered ?? Infinity;
-    if (!this.streamEnded && this.sentSinceReplay) from = Math.min(from, end - this.held.heldSamples - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ);
+    if (!this.streamEnded && this.sentSinceReplay) {
+      // Only from this stream, and only what fits beside the held audio (it is context, not words to lose).
+      from = Math.min(from, Math.max(sent - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ, this.streamFrom, end - this.held.maxSamples));
+    }
     this.sentSinceReplay = false;
     if (from === Infinity) return;
     // Held audio is the newest, contiguous: replay from there if it is older.
@@ -806,6 +812,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
       }
       if (content.turnComplete) {
         if (!this.replyHadAudio && !content.interrupted && this.awaitingReply) this.stats.silentTurns++; // chose silence: not a stall
+        if (this.replyHadAudio && !content.interrupted) this.cap.clear(); // a whole answer: the closes before it do not add up to giving up
         this.answered();
         this.replyHadAudio = false;
         this.interactionOpen = content.interactionStatus === 'IN_PROGRESS';
