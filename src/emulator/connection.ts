@@ -25,7 +25,7 @@ export interface EmulatorFaults {
   malformedFrameAtMs?: number;
   /** Freeze this long after setup: the socket stays open, nothing is sent, read or answered (not even pings). */
   freezeAtMs?: number;
-  /** The next this many `toolResponse`s, over all connections, are answered by close 1008 "Requested entity was not found." (counts down). */
+  /** The next this many `toolResponse`s, over all connections, are answered by close 1008 "Requested entity was not found." (the emulator counts down its own copy). */
   notFoundAfterToolResponses?: number;
 }
 
@@ -216,7 +216,8 @@ export class EmulatorConnection {
       if (!resumed) return this.close(1008, 'Session resumption handle is invalid or has expired.');
       if (resumed.connected) return this.close(1011, 'Session is already in use by another connection.');
       const { refuseResumeAfterLifetimeRate, refuseAnyResumeRate } = this.options.behaviour;
-      if (this.options.random() < (resumed.endedByLifetime ? refuseResumeAfterLifetimeRate : refuseAnyResumeRate)) {
+      const refuseRate = resumed.endedByLifetime ? refuseResumeAfterLifetimeRate : refuseAnyResumeRate;
+      if (refuseRate > 0 && this.options.random() < refuseRate) {
         return this.close(1007, 'Request contains an invalid argument.');
       }
       resumed.endedByLifetime = false;

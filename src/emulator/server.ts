@@ -92,6 +92,8 @@ export class LiveEmulator {
   private readonly behaviour: EmulatorBehaviour;
   private readonly random: () => number;
   private readonly clock: Clock;
+  /** The caller's faults, copied: the ones that count down do so here. */
+  private readonly faults: EmulatorFaults;
   private connectionCount = 0;
   /** The last 200 utterances heard, oldest first (see HeardUtterance). */
   readonly heard: HeardUtterance[] = [];
@@ -100,6 +102,7 @@ export class LiveEmulator {
     this.behaviour = { ...HARSH, ...options.behaviour };
     this.random = seededRandom(this.behaviour.seed);
     this.clock = options.clock ?? realClock;
+    this.faults = { ...options.faults };
     this.store = new ConversationStore(options.handleTtlMs ?? 2 * 3600_000, () => this.clock.now());
     this.upgradesToReject = options.rejectUpgrades ?? 0;
     this.log = options.log ?? (() => undefined);
@@ -252,7 +255,7 @@ export class LiveEmulator {
         goAwayLeadMs: this.options.goAwayLeadMs ?? 50_000,
         realtimeFactor: this.options.realtimeFactor ?? 4,
         burstMs: this.options.burstMs ?? 300,
-        faults: this.options.faults ?? {},
+        faults: this.faults,
         log: this.log,
       }, constraints);
       this.connections.add(connection);

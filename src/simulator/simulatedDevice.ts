@@ -191,11 +191,6 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     this.serial = true;
     this.decoder.reset();
-    port.on('data', (chunk: Buffer) => {
-      this.options.tap?.('fromHost', chunk);
-      if (this.options.baudRate) this.rxQueue.push(chunk);
-      else this.decoder.push(chunk);
-    });
     const transport = {
       write: (b: Buffer) => {
         this.options.tap?.('toHost', b);
@@ -203,7 +198,14 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
       },
       close: () => port.isOpen && port.close(),
     };
-    // The old port's close can come after a replug has opened the new one: it ends only its own link.
+    // A port the board has left (unplugged, then replugged as a new one) neither feeds nor ends the new link:
+    // the old port's close can come after the new one is open.
+    port.on('data', (chunk: Buffer) => {
+      if (this.transport !== transport) return;
+      this.options.tap?.('fromHost', chunk);
+      if (this.options.baudRate) this.rxQueue.push(chunk);
+      else this.decoder.push(chunk);
+    });
     port.on('close', () => this.onClosed(transport));
     port.on('error', () => this.onClosed(transport));
     this.transport = transport;
