@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Bridge } from '../src/bridge/bridge.js';
 import { SerialWatcher } from '../src/device/serialWatcher.js';
 import { validateLiveConfig } from '../src/live/config.js';
@@ -35,9 +35,10 @@ describe('firmware core (C)', () => {
   // The three builds run side by side (each is one compiler or QEMU process at a time): the
   // file runs alone, so both cores are free. A failure still belongs to its own test.
   const settled = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
-  const host = settled(make('host'));
-  const qemu = settled(make('qemu'));
-  const fuzz = settled(make('fuzz', 'FUZZ_SECONDS=4'));
+  let host: Promise<string>, qemu: Promise<string>, fuzz: Promise<string>;
+  beforeAll(() => {
+    [host, qemu, fuzz] = [settled(make('host')), settled(make('qemu')), settled(make('fuzz', 'FUZZ_SECONDS=4'))];
+  });
 
   it('passes its tests on the host with AddressSanitizer and UBSan, against PROTOCOL.md', async () => {
     expect(await host).toMatch(/^(\d+) passed, 0 failed$/m);
