@@ -132,7 +132,16 @@ async function runHour(utterances: Utterance[], fan: Float32Array, gated: boolea
   const started = performance.now();
   const frame = new Int16Array(FRAME);
   let next = 0;
+  // The user waits for the answer: a second after each utterance the hour stops until its reply
+  // has ended (the emulator sends turnComplete when the reply would have finished playing).
+  let awaiting: { from: number; answered: number } | undefined;
   for (let at = 0; at < HOUR_S * RATE; at += FRAME) {
+    if (utterances.some((u) => u.at === at)) awaiting = { from: at + utterances.find((u) => u.at === at)!.samples.length + RATE, answered };
+    if (awaiting && at >= awaiting.from) {
+      const { answered: before } = awaiting;
+      awaiting = undefined;
+      for (let waited = 0; answered === before && waited < 15_000; waited += 20) await sleep(20);
+    }
     for (let i = 0; i < FRAME; i++) frame[i] = fan[(at + i) % fan.length];
     while (next < utterances.length && utterances[next].at + utterances[next].samples.length <= at) next++;
     const u = utterances[next];
@@ -145,7 +154,7 @@ async function runHour(utterances: Utterance[], fan: Float32Array, gated: boolea
     upstream.push(frame);
     clock.advance(20);
     if ((at / FRAME) % 50 === 0) await sleep(0); // 1 s of audio at a time: the emulator and the SDK run meanwhile
-    if ((at / FRAME) % 50 === 0 && u && at >= u.at - RATE && at < u.at + u.samples.length + 6 * RATE) await sleep(250); // around speech, 4× real time: the emulator answers at 20×, then waits as if the reply were playing
+    if ((at / FRAME) % 50 === 0 && u && at >= u.at - RATE && at < u.at + u.samples.length + RATE) await sleep(250); // around speech, 4× real time
   }
   await sleep(2000);
   // Contiguous ranges merged: an onset is clipped unless its first 100 ms all went upstream.
