@@ -264,6 +264,32 @@ describe('a goAway switch-over 10 ms into a word (fake clock)', () => {
   });
 });
 
+describe('a goAway while held audio is still being sent (fake clock)', () => {
+  it('waits until the backlog has gone out before switching over', async () => {
+    const clock = new FakeClock();
+    // Connections get their goAway 50 ms after the setup.
+    const emu = await startEmulator({ persona: 'tone', connectionLifetimeMs: 60_000, goAwayLeadMs: 59_950, clock });
+    const session = sessionFor(emu, { keepaliveIntervalMs: 0, reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 10 }, clock);
+    await session.start();
+    clock.advance(100); // the first goAway: switched over at once (nothing in flight)
+    await until(() => session.stats.goAwaySwitches === 1 && session.isOpen, 3000, 'the first switch-over');
+    emu.dropAll(1011, 'Internal error encountered.');
+    await until(() => session.state === 'reconnecting', 3000, 'the drop');
+    for (let i = 0; i < 250; i++) session.sendAudio(counting(i * 320, 320)); // 5 s held meanwhile
+    clock.advance(10); // reconnect: 1.5 s goes at once, the rest at 1.5x real time
+    await until(() => session.isOpen, 3000, 'the reconnect');
+    clock.advance(60); // this connection's goAway
+    await sleep(100);
+    expect(session.stats.goAwaySwitches).toBe(1); // not while the backlog is going out
+    for (let i = 0; i < 200 && session.stats.goAwaySwitches === 1; i++) {
+      clock.advance(20);
+      await sleep(2);
+    }
+    expect(session.stats.goAwaySwitches).toBe(2);
+    expect(session.stats.micDroppedMs).toBe(0);
+  });
+});
+
 describe('goAway every 5 s during a conversation (faster than real time)', () => {
   it('answers every utterance, none split across connections, no mic sample lost', async () => {
     const speed = 5;

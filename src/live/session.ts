@@ -362,6 +362,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.drainStart = undefined;
     this.drainedSamples = 0;
     this.dropReported = false;
+    if (this.switchPending) this.maybeSwitch();
   }
 
   /**
@@ -683,7 +684,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private maybeSwitch(): void {
     if (!this.switchPending || this.switching || this.state !== 'open' || this.connecting) return;
     const quiet = !this.detector.speaking && this.unanswered === undefined && !this.awaitingReply;
-    const idle = !this.replying && !this.interactionOpen && this.blockingCalls.size === 0 && this.runningTools.size === 0;
+    // Held audio still being sent (after an outage or a replay) may be speech the service is hearing now.
+    const idle = !this.replying && !this.interactionOpen && this.blockingCalls.size === 0 && this.runningTools.size === 0 && this.held.length === 0;
     const resumable = !this.config.resumption || !this.resumptionHandle || this.handleCurrent;
     if (quiet && idle && resumable) this.switchOver(false);
   }
