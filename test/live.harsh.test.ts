@@ -290,6 +290,43 @@ describe('a goAway while held audio is still being sent (fake clock)', () => {
   });
 });
 
+describe('an answer while newer words are still held back (fake clock)', () => {
+  it('the newest utterance, half sent when the connection is lost, is replayed from its start', async () => {
+    const clock = new FakeClock();
+    const heard: HeardUtterance[] = [];
+    const scenario = validateScenario({ turns: [{ say: 'One.', durationMs: 300 }, { say: 'Two.', durationMs: 300 }] });
+    const emu = await startEmulator({ persona: 'scenario', scenario, clock, onHeard: (u) => heard.push(u) });
+    const session = sessionFor(emu, { keepaliveIntervalMs: 0, reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 10 }, clock);
+    await session.start();
+    const random = seededRandom(5);
+    const room = (seconds: number) => Int16Array.from({ length: 16000 * seconds }, () => Math.round((random() - 0.5) * 40));
+    const [first, second] = await Promise.all(['Please turn on the light', 'What time is it now'].map((p) => synthesizeSpeech(p, 16000)));
+    emu.dropAll(1011, 'Internal error encountered.');
+    await until(() => session.state === 'reconnecting', 3000, 'the drop');
+    // While it is away the user says two things: all of it is held.
+    const stream = [room(1), first, room(1.5), second, room(1)];
+    for (const part of stream) for (let at = 0; at < part.length; at += 320) session.sendAudio(part.subarray(at, at + 320));
+    const secondAt = (16000 * 2.5 + first.length) / 16; // ms into the held audio
+    clock.advance(10);
+    await until(() => session.isOpen, 3000, 'the reconnect');
+    // The backlog goes out at 1.5x; the first utterance is answered while the second is still held.
+    const step = async (done: () => boolean) => {
+      for (let i = 0; i < 500 && !done(); i++) {
+        clock.advance(20);
+        await sleep(2);
+      }
+    };
+    await step(() => session.stats.micHeldMs >= secondAt + 800); // 0.8 s of the second utterance sent
+    expect(heard.some((h) => h.reply !== 'none')).toBe(true); // the first was answered meanwhile
+    emu.dropAll(1011, 'Internal error encountered.');
+    await step(() => heard.filter((h) => h.reply !== 'none').length >= 2);
+    const core = Buffer.from(second.buffer, second.byteOffset + 640 * 5, 16000); // half a second from near its start
+    const answeredWhole = heard.filter((h) => h.reply !== 'none' && Buffer.from(h.samples.buffer, h.samples.byteOffset, h.samples.byteLength).indexOf(core) >= 0);
+    expect(answeredWhole).toHaveLength(1);
+    expect(session.stats.micDroppedMs).toBe(0);
+  });
+});
+
 describe('goAway every 5 s during a conversation (faster than real time)', () => {
   it('answers every utterance, none split across connections, no mic sample lost', async () => {
     const speed = 5;

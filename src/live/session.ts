@@ -170,6 +170,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private readonly held: HeldInput;
   /** Where the newest utterance the model has not answered yet begins (mic sample index). */
   private unanswered: number | undefined;
+  /** The newest utterance our detector heard, pre-roll included (mic sample indices; `to` is Infinity while it lasts). */
+  private lastUtterance: { from: number; to: number } | undefined;
   /** The user's turn ended and no reply has begun. */
   private awaitingReply = false;
   /** Model output of the current turn has begun and turnComplete has not come. */
@@ -416,9 +418,11 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private onSpeech(type: 'start' | 'end', atSample: number): void {
     if (type === 'start') {
       this.userText.userSpoke();
-      if (this.unanswered === undefined) this.unanswered = Math.max(0, atSample - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ);
-    } else if (this.config.vad.automatic) {
-      this.userTurnEnded();
+      this.lastUtterance = { from: Math.max(0, atSample - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ), to: Infinity };
+      this.unanswered ??= this.lastUtterance.from;
+    } else {
+      if (this.lastUtterance) this.lastUtterance.to = atSample;
+      if (this.config.vad.automatic) this.userTurnEnded();
     }
   }
 
@@ -437,7 +441,11 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private answered(): void {
     this.awaitingReply = false;
     this.stallTimer?.cancel();
-    if (!this.detector.speaking) this.unanswered = undefined;
+    if (this.detector.speaking) return;
+    // While held audio is still going out, the answer is to an older utterance: the newest one,
+    // not yet all sent, still needs its answer (and a replay if this connection is lost).
+    const sent = this.micHistory.end - this.held.heldSamples;
+    this.unanswered = this.lastUtterance && this.lastUtterance.to > sent ? this.lastUtterance.from : undefined;
   }
 
   private armStallWatchdog(): void {
