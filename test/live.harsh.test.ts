@@ -145,6 +145,19 @@ describe('LiveSession against the harsh emulator', () => {
     expect(notices.filter((n) => /would not resume/.test(n))).toHaveLength(session.stats.reseeds); // one line each
   });
 
+  it('a resume refused at a routine switch-over: a new session at once, and the board sees nothing', async () => {
+    // goAway 300 ms after each setup; every resume refused (a stress setting, not a reported behaviour).
+    const emu = await startEmulator({ persona: 'tone', connectionLifetimeMs: 60_000, goAwayLeadMs: 59_700, behaviour: { refuseAnyResumeRate: 1 } });
+    const session = sessionFor(emu);
+    const seen = collect(session);
+    await session.start();
+    session.sendText('hello'); // a turn, so there is something to re-seed
+    await nextEvent(session, 'turnComplete');
+    await until(() => session.stats.handlesRefused >= 1 && session.isOpen, 5000, 'the refused resume and the new session');
+    expect(seen.states).toEqual(['connecting', 'open']);
+    expect(session.stats.reseeds).toBeGreaterThanOrEqual(1);
+  });
+
   it('tells a proactive model choosing silence from a stall (fake clock)', async () => {
     const scenario = validateScenario({ turns: [{ addressed: false }, { stall: true }] });
     const emu = await startEmulator({ persona: 'scenario', scenario });

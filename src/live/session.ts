@@ -611,9 +611,13 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (duringSetup) this.noteOutage(failure.error);
     else this.report(failure.error);
     this.prepareReplay();
-    this.switching = false;
+    // A refused handle during a routine switch-over (or a wake) is answered at once by a new
+    // session: the board goes on seeing nothing.
+    if (!(this.switching && failure.kind === 'handle')) {
+      this.switching = false;
+      this.setState('reconnecting');
+    }
     this.connecting = false;
-    this.setState('reconnecting');
     const base = Math.min(this.config.reconnectMaxDelayMs, this.config.reconnectInitialDelayMs * 2 ** this.retries++);
     const delay = failure.kind === 'quota' ? this.config.quotaRetryDelayMs * (1 + Math.random() * 0.25) : base * (0.5 + Math.random() * 0.5);
     this.stats.reconnects++;
