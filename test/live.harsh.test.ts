@@ -9,6 +9,7 @@ import { seededRandom } from '../src/emulator/behaviour.js';
 import { LiveEmulator } from '../src/emulator/server.js';
 import { validateLiveConfig } from '../src/live/config.js';
 import { LiveSession } from '../src/live/session.js';
+import type { LiveConfig } from '../src/live/config.js';
 import type { HeardUtterance } from '../src/emulator/connection.js';
 import { validateScenario } from '../src/emulator/personas.js';
 import { scaledClock } from '../src/emulator/scaledClock.js';
@@ -158,6 +159,24 @@ describe('LiveSession against the harsh emulator', () => {
     expect(session.stats.reseeds).toBeGreaterThanOrEqual(1);
   });
 
+  it('a resume refused on waking from sleep is retried once, quietly: one wake, one new session (fake clock)', async () => {
+    const emu = await startEmulator({ persona: 'tone', behaviour: { refuseAnyResumeRate: 1 } });
+    const clock = new FakeClock();
+    const session = sessionFor(emu, { keepaliveIntervalMs: 0 }, clock);
+    const seen = collect(session);
+    await session.start();
+    expect(session.sleep()).toBe(true);
+    session.sendAudio(counting(0, 320)); // wakes it; the resume is refused
+    await until(() => session.stats.handlesRefused === 1, 3000, 'the refused resume');
+    session.sendAudio(counting(320, 320)); // more words while the retry waits
+    clock.advance(10);
+    await until(() => session.isOpen, 3000, 'the new session');
+    await sleep(50);
+    expect(session.stats.wakes).toBe(1);
+    expect(emu.conversations).toHaveLength(2); // the first, and the one that replaced it
+    expect(seen.states).toEqual(['connecting', 'open', 'asleep', 'open']);
+  });
+
   it('tells a proactive model choosing silence from a stall (fake clock)', async () => {
     const scenario = validateScenario({ turns: [{ addressed: false }, { stall: true }] });
     const emu = await startEmulator({ persona: 'scenario', scenario });
@@ -291,8 +310,10 @@ describe('a goAway while held audio is still being sent (fake clock)', () => {
     for (let i = 0; i < 250; i++) session.sendAudio(counting(i * 320, 320)); // 5 s held meanwhile
     clock.advance(10); // reconnect: 1.5 s goes at once, the rest at 1.5x real time
     await until(() => session.isOpen, 3000, 'the reconnect');
+    const goAway = nextEvent(session, 'goAway');
     clock.advance(60); // this connection's goAway
-    await sleep(100);
+    await goAway;
+    await sleep(20);
     expect(session.stats.goAwaySwitches).toBe(1); // not while the backlog is going out
     for (let i = 0; i < 200 && session.stats.goAwaySwitches === 1; i++) {
       clock.advance(20);
@@ -304,39 +325,53 @@ describe('a goAway while held audio is still being sent (fake clock)', () => {
 });
 
 describe('an answer while newer words are still held back (fake clock)', () => {
-  it('the newest utterance, half sent when the connection is lost, is replayed from its start', async () => {
+  /**
+   * The connection drops; meanwhile the user says two things, all held. On the new connection the
+   * backlog goes out at 1.5x: the first utterance is answered while the second is still held.
+   */
+  async function backlogOfTwo(second: Record<string, unknown>, overrides: Partial<LiveConfig> = {}) {
     const clock = new FakeClock();
     const heard: HeardUtterance[] = [];
-    const scenario = validateScenario({ turns: [{ say: 'One.', durationMs: 300 }, { say: 'Two.', durationMs: 300 }] });
+    const scenario = validateScenario({ turns: [{ say: 'One.', durationMs: 300 }, second] });
     const emu = await startEmulator({ persona: 'scenario', scenario, clock, onHeard: (u) => heard.push(u) });
-    const session = sessionFor(emu, { keepaliveIntervalMs: 0, reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 10 }, clock);
+    const session = sessionFor(emu, { keepaliveIntervalMs: 0, reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 10, ...overrides }, clock);
     await session.start();
     const random = seededRandom(5);
     const room = (seconds: number) => Int16Array.from({ length: 16000 * seconds }, () => Math.round((random() - 0.5) * 40));
-    const [first, second] = await Promise.all(['Please turn on the light', 'What time is it now'].map((p) => synthesizeSpeech(p, 16000)));
+    const [first, words] = await Promise.all(['Please turn on the light', 'What time is it now'].map((p) => synthesizeSpeech(p, 16000)));
     emu.dropAll(1011, 'Internal error encountered.');
     await until(() => session.state === 'reconnecting', 3000, 'the drop');
-    // While it is away the user says two things: all of it is held.
-    const stream = [room(1), first, room(1.5), second, room(1)];
-    for (const part of stream) for (let at = 0; at < part.length; at += 320) session.sendAudio(part.subarray(at, at + 320));
-    const secondAt = (16000 * 2.5 + first.length) / 16; // ms into the held audio
+    for (const part of [room(1), first, room(1.5), words, room(1)]) for (let at = 0; at < part.length; at += 320) session.sendAudio(part.subarray(at, at + 320));
     clock.advance(10);
     await until(() => session.isOpen, 3000, 'the reconnect');
-    // The backlog goes out at 1.5x; the first utterance is answered while the second is still held.
+    let answers = 0;
+    session.on('turnComplete', () => answers++);
     const step = async (done: () => boolean) => {
       for (let i = 0; i < 500 && !done(); i++) {
         clock.advance(20);
         await sleep(2);
       }
     };
+    const secondAt = (16000 * 2.5 + first.length) / 16; // ms into the held audio
     await step(() => session.stats.micHeldMs >= secondAt + 800); // 0.8 s of the second utterance sent
-    expect(heard.some((h) => h.reply !== 'none')).toBe(true); // the first was answered meanwhile
+    expect(answers).toBe(1); // the first was answered meanwhile (the session has heard so)
+    return { clock, emu, session, heard, words, step };
+  }
+
+  it('the newest utterance, half sent when the connection is lost, is replayed from its start', async () => {
+    const { emu, session, heard, words, step } = await backlogOfTwo({ say: 'Two.', durationMs: 300 });
     emu.dropAll(1011, 'Internal error encountered.');
     await step(() => heard.filter((h) => h.reply !== 'none').length >= 2);
-    const core = Buffer.from(second.buffer, second.byteOffset + 640 * 5, 16000); // half a second from near its start
+    const core = Buffer.from(words.buffer, words.byteOffset + 640 * 5, 16000); // half a second from near its start
     const answeredWhole = heard.filter((h) => h.reply !== 'none' && Buffer.from(h.samples.buffer, h.samples.byteOffset, h.samples.byteLength).indexOf(core) >= 0);
     expect(answeredWhole).toHaveLength(1);
     expect(session.stats.micDroppedMs).toBe(0);
+  });
+
+  it('once the backlog is out, the newest utterance gets a stall watchdog of its own', async () => {
+    const { session, step } = await backlogOfTwo({ stall: true }, { stallTimeoutMs: 3000 });
+    await step(() => session.stats.stalls > 0);
+    expect(session.stats.stalls).toBe(1); // nothing answered it: reconnected and said again
   });
 });
 

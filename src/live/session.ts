@@ -319,7 +319,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private hold(item: Held): void {
     this.held.push(item);
     this.countDropped();
-    if (this.state === 'asleep' && !this.connecting) this.wake();
+    if (this.state === 'asleep' && !this.connecting && !this.switching) this.wake(); // not twice: a refused wake is retried quietly
   }
 
   /** Counts what the hold dropped; says so once per hold (until the held audio has all been sent). */
@@ -364,6 +364,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.drainStart = undefined;
     this.drainedSamples = 0;
     this.dropReported = false;
+    // An utterance that was still in the backlog when an older one was answered is all sent now: expect its reply.
+    if (this.unanswered !== undefined && !this.awaitingReply && !this.replying && !this.detector.speaking) this.armStallWatchdog();
     if (this.switchPending) this.maybeSwitch();
   }
 
