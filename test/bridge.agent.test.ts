@@ -6,13 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ASSISTANT_TRANSITIONS, canTransition } from '../src/bridge/assistantState.js';
-import { DeviceAgent } from '../src/bridge/deviceAgent.js';
-import { DeviceConnection } from '../src/device/deviceConnection.js';
 import { DevicePlayback } from '../src/device/devicePlayback.js';
 import { AssistantState, SampleFormat, type Hello } from '../src/protocol/messages.js';
-import { FakeClock } from './helpers/fakeClock.js';
-import { FakeLink } from './helpers/fakeLink.js';
-import { ScriptedLive } from './helpers/scriptedLive.js';
+import { scriptedAgent } from './helpers/scriptedLive.js';
 
 const { IDLE, LISTENING, THINKING, SPEAKING, ERROR, CONNECTING } = AssistantState;
 
@@ -21,19 +17,12 @@ const S16 = { sampleRateHz: 16000, sampleFormat: SampleFormat.S16LE, channels: 1
 const HELLO: Hello = { type: 'hello', protocolVersion: 1, features: 0, playbackBufferSamples: 3200, maxMessageBytes: 2048, mic: S16, speaker: S16, toolCount: 0, deviceId: 'b', name: 'b', firmwareVersion: '1', protocolRevision: 0 };
 
 async function setup(pushToTalk = false) {
-  const clock = new FakeClock(0);
-  const link = new FakeLink('websocket');
-  const connection = new DeviceConnection(link, { clock });
-  const handshake = connection.handshake();
-  link.deliver(HELLO);
-  const info = await handshake;
-  const live = new ScriptedLive();
-  const agent = new DeviceAgent({ deviceId: 'b', live, pushToTalk, clock });
+  const { clock, link, live, agent, attach } = await scriptedAgent(HELLO, pushToTalk);
   const states: number[] = [];
   const refused: [number, number][] = [];
   agent.on('state', (s) => states.push(s));
   agent.on('refusedTransition', (from, to) => refused.push([from, to]));
-  agent.attach(connection, info);
+  attach();
   live.fire('state', 'open');
   // The board: plays 10 ms at a time and sends the CREDITs a 1.0 board must.
   const board = new DevicePlayback({ capacitySamples: 3200, sampleRateHz: 16000, revision: 0, noPrebuffer: true });

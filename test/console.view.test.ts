@@ -3,14 +3,10 @@
  * in-memory link, a Live session whose events the test fires, the bridge's real usage meter.
  */
 import { describe, expect, it } from 'vitest';
-import { DeviceAgent } from '../src/bridge/deviceAgent.js';
 import { UsageMeter } from '../src/bridge/usageMeter.js';
 import { BridgeView } from '../src/console/bridgeView.js';
-import { DeviceConnection } from '../src/device/deviceConnection.js';
 import { SampleFormat, type Hello } from '../src/protocol/messages.js';
-import { FakeClock } from './helpers/fakeClock.js';
-import { FakeLink } from './helpers/fakeLink.js';
-import { ScriptedLive } from './helpers/scriptedLive.js';
+import { scriptedAgent } from './helpers/scriptedLive.js';
 
 
 const S16 = { sampleRateHz: 16000, sampleFormat: SampleFormat.S16LE, channels: 1, codecs: 1 };
@@ -18,15 +14,8 @@ const ID = 'desk\u001b[2J';
 const HELLO: Hello = { type: 'hello', protocolVersion: 1, features: 0, playbackBufferSamples: 3200, maxMessageBytes: 2048, mic: S16, speaker: S16, toolCount: 0, deviceId: ID, name: 'desk\u202e', firmwareVersion: '0.2\u0007', protocolRevision: 1 };
 
 async function setup() {
-  const clock = new FakeClock(0);
-  const link = new FakeLink('websocket');
-  const connection = new DeviceConnection(link, { clock });
-  const handshake = connection.handshake();
-  link.deliver(HELLO);
-  const info = await handshake;
-  const live = new ScriptedLive();
-  const agent = new DeviceAgent({ deviceId: ID, live, pushToTalk: false, clock });
-  agent.attach(connection, info);
+  const { clock, link, live, agent, attach } = await scriptedAgent(HELLO);
+  attach();
   const agents = new Map([[ID, agent]]);
   const view = new BridgeView({ agents, usage: new UsageMeter() }, clock);
   return { clock, link, live, agent, agents, view };
