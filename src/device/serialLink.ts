@@ -4,12 +4,13 @@
  * lines are set together, once, to the configured levels (default both released), and HUPCL
  * is off so closing the port does not toggle them either.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { EspLiveError } from '../errors.js';
 import { encodeMessage } from '../protocol/codec.js';
 import type { Message } from '../protocol/messages.js';
 import { frameBytes, SerialFrameDecoder } from '../protocol/serialFraming.js';
 import { DeviceLink } from './link.js';
+import { newSerialPort } from './serialBinding.js';
 
 export interface SerialLinkOptions {
   path: string;
@@ -52,7 +53,7 @@ export class SerialLink extends DeviceLink {
   }
 
   static async open(options: SerialLinkOptions): Promise<SerialLink> {
-    const port = new SerialPort({ path: options.path, baudRate: options.baudRate ?? 921600, autoOpen: false, hupcl: false });
+    const port = newSerialPort({ path: options.path, baudRate: options.baudRate ?? 921600, autoOpen: false, hupcl: false });
     await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
     try {
       await new Promise<void>((resolve, reject) => port.set({ dtr: options.dtr ?? false, rts: options.rts ?? false }, (e) => (e ? reject(e) : resolve())));

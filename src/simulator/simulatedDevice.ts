@@ -10,13 +10,13 @@
  * pty would not. Defaults follow the spec's example board (§4.1); options make it a 1.0 board
  * (`protocolRevision: 0`: no CREDIT when the buffer runs empty) or a chattier one.
  */
-import { SerialPort } from 'serialport';
 import { WebSocket } from 'ws';
 import { FrameChunker } from '../audio/frameChunker.js';
 import { concatSamples } from '../audio/sampleFormat.js';
 import { realClock, type Clock, type Timer } from '../clock.js';
 import { decodePayload, frameSamples, PayloadEncoder } from '../device/deviceAudio.js';
 import { DevicePlayback } from '../device/devicePlayback.js';
+import { newSerialPort } from '../device/serialBinding.js';
 import { decodeMessage, encodeMessage } from '../protocol/codec.js';
 import {
   AssistantState,
@@ -187,7 +187,7 @@ export class SimulatedDevice extends TypedEmitter<SimulatorEvents> {
   // Links
 
   async connectSerial(path: string): Promise<void> {
-    const port = new SerialPort({ path, baudRate: this.options.baudRate ?? 921600, autoOpen: false });
+    const port = newSerialPort({ path, baudRate: this.options.baudRate ?? 921600, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     this.serial = true;
     this.decoder.reset();

@@ -1,0 +1,71 @@
+/**
+ * The `serialport` binding, with one fix: an unplugged port closes.
+ *
+ * On Linux (and macOS) a USB serial port that is unplugged, or a pty whose other end is gone,
+ * is hung up: read(2) returns 0 bytes from then on. serialport 13's reader takes 0 bytes as
+ * "try again" and reads again at once, forever (serialport/bindings-cpp#162; espmonitor saw
+ * the same on ttyUSB/ttyACM, esp-rs/espmonitor#12): the port never reports its close and a
+ * thread spins until a write happens to fail. A port opened non-blocking with no data waiting
+ * says EAGAIN, never 0, so here 0 bytes means what it says: the device is gone, and the stream
+ * closes the port as disconnected (SerialLink reports "unplugged").
+ */
+import { read } from 'node:fs';
+import { promisify } from 'node:util';
+import { SerialPort, type SerialPortOpenOptions } from 'serialport';
+
+const readAsync = promisify(read);
+
+type Binding = typeof SerialPort.binding;
+/** What is used here of the platform's binding (the union of the three cannot be called as typed). */
+interface PortOpener {
+  list: Binding['list'];
+  open(options: object): Promise<{ read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> }>;
+}
+
+/** What the unix port bindings have besides the interface: the descriptor and its poller. */
+interface UnixPort {
+  fd: number | null;
+  isOpen: boolean;
+  poller: { once(event: 'readable', callback: (error: Error | null) => void): unknown };
+}
+
+const TRY_AGAIN = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
+
+async function readUntilHangup(port: UnixPort, buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+  for (;;) {
+    // `canceled` tells the stream this read ended because the port was closed on purpose.
+    if (!port.isOpen || port.fd === null) throw Object.assign(new Error('Port is not open'), { canceled: true });
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await readAsync(port.fd, buffer, offset, length, null));
+    } catch (error) {
+      if (!TRY_AGAIN.has((error as NodeJS.ErrnoException).code ?? '')) throw error; // the stream closes the port as disconnected
+      await new Promise<void>((resolve, reject) => port.poller.once('readable', (e) => (e ? reject(e) : resolve())));
+      continue;
+    }
+    if (bytesRead === 0) throw new Error('the port hung up (the device was unplugged)');
+    return { buffer, bytesRead };
+  }
+}
+
+/** The platform's binding, with reads that end when the port hangs up. */
+function hangupAwareBinding(): Binding {
+  const base = SerialPort.binding as PortOpener;
+  const binding = {
+    list: () => base.list(),
+    async open(options: object) {
+      const port = await base.open(options);
+      const unix = port as unknown as Partial<UnixPort>;
+      if (typeof unix.fd === 'number' && unix.poller) {
+        port.read = (buffer, offset, length) => readUntilHangup(port as unknown as UnixPort, buffer, offset, length);
+      }
+      return port;
+    },
+  };
+  return binding as Binding;
+}
+
+/** `new SerialPort(options)`, whose port closes as disconnected when its device is unplugged. */
+export function newSerialPort(options: SerialPortOpenOptions<Binding>): SerialPort {
+  return new SerialPort({ ...options, binding: hangupAwareBinding() } as unknown as SerialPortOpenOptions<Binding>); // SerialPort takes `binding` though its type leaves it out
+}
