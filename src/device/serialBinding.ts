@@ -31,15 +31,19 @@ interface UnixPort {
 
 const TRY_AGAIN = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
 
+/** Why a read ended when the port was closed on purpose (`canceled` tells the stream so). */
+const notOpen = () => Object.assign(new Error('Port is not open'), { canceled: true });
+
 async function readUntilHangup(port: UnixPort, buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
   for (;;) {
-    // `canceled` tells the stream this read ended because the port was closed on purpose.
-    if (!port.isOpen || port.fd === null) throw Object.assign(new Error('Port is not open'), { canceled: true });
+    if (!port.isOpen || port.fd === null) throw notOpen();
     let bytesRead: number;
     try {
       ({ bytesRead } = await readAsync(port.fd, buffer, offset, length, null));
     } catch (error) {
       if (!TRY_AGAIN.has((error as NodeJS.ErrnoException).code ?? '')) throw error; // the stream closes the port as disconnected
+      // The port may have been closed while the read was out; its poller is gone with it.
+      if (!port.isOpen) throw notOpen();
       await new Promise<void>((resolve, reject) => port.poller.once('readable', (e) => (e ? reject(e) : resolve())));
       continue;
     }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { sleep } from './live.js';
 
@@ -59,7 +60,7 @@ export class HangupPty {
     this.python = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.python.on('error', () => undefined);
     this.python.stdin!.on('error', () => undefined);
-    this.python.stdout!.on('data', (chunk: Buffer) => this.lines.push(...chunk.toString().trim().split('\n')));
+    createInterface({ input: this.python.stdout! }).on('line', (line) => this.lines.push(line));
   }
 
   private async line(index: number): Promise<string> {
