@@ -34,7 +34,8 @@ const TRY_AGAIN = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
 /** Why a read ended when the port was closed on purpose (`canceled` tells the stream so). */
 const notOpen = () => Object.assign(new Error('Port is not open'), { canceled: true });
 
-async function readUntilHangup(port: UnixPort, buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+/** One read, as serialport's own (waits for data on the poller), except that 0 bytes means the port hung up. */
+export async function readUntilHangup(port: UnixPort, buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
   for (;;) {
     if (!port.isOpen || port.fd === null) throw notOpen();
     let bytesRead: number;
