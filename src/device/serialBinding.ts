@@ -16,11 +16,9 @@ import { SerialPort, type SerialPortOpenOptions } from 'serialport';
 const readAsync = promisify(read);
 
 type Binding = typeof SerialPort.binding;
-/** What is used here of the platform's binding (the union of the three cannot be called as typed). */
-interface PortOpener {
-  list: Binding['list'];
-  open(options: object): Promise<{ read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> }>;
-}
+type Port = Awaited<ReturnType<Binding['open']>>;
+/** The platform's binding (method parameters are bivariant, so the union of the three fits this shape). */
+const base: { list: Binding['list']; open(options: object): Promise<Port> } = SerialPort.binding;
 
 /** What the unix port bindings have besides the interface: the descriptor and its poller. */
 interface UnixPort {
@@ -54,23 +52,21 @@ export async function readUntilHangup(port: UnixPort, buffer: Buffer, offset: nu
 }
 
 /** The platform's binding, with reads that end when the port hangs up. */
-function hangupAwareBinding(): Binding {
-  const base = SerialPort.binding as PortOpener;
-  const binding = {
-    list: () => base.list(),
-    async open(options: object) {
-      const port = await base.open(options);
-      const unix = port as unknown as Partial<UnixPort>;
-      if (typeof unix.fd === 'number' && unix.poller) {
-        port.read = (buffer, offset, length) => readUntilHangup(port as unknown as UnixPort, buffer, offset, length);
-      }
-      return port;
-    },
-  };
-  return binding as Binding;
-}
+const hangupAwareBinding = {
+  list: () => base.list(),
+  async open(options: object) {
+    const port = await base.open(options);
+    if ('poller' in port) port.read = (buffer, offset, length) => readUntilHangup(port, buffer, offset, length); // Windows has no poller
+    return port;
+  },
+};
 
-/** `new SerialPort(options)`, whose port closes as disconnected when its device is unplugged. */
-export function newSerialPort(options: SerialPortOpenOptions<Binding>): SerialPort {
-  return new SerialPort({ ...options, binding: hangupAwareBinding() } as unknown as SerialPortOpenOptions<Binding>); // SerialPort takes `binding` though its type leaves it out
+/**
+ * `new SerialPort(options)`, whose port closes as disconnected when its device is unplugged.
+ * Not with `vmin: 0` nor `highWaterMark: 0`: a healthy idle port (or a 0-byte read) would then
+ * read 0 bytes too, and be taken for unplugged.
+ */
+export function newSerialPort(options: Omit<SerialPortOpenOptions<Binding>, 'vmin' | 'vtime' | 'highWaterMark'>): SerialPort {
+  const withBinding = { ...options, binding: hangupAwareBinding }; // SerialPort takes `binding` though its type leaves it out
+  return new SerialPort(withBinding);
 }
