@@ -18,7 +18,8 @@ import { EspLiveError } from '../errors.js';
 import { TypedEmitter } from '../typedEmitter.js';
 import { toConnectConfig, type LiveConfig } from './config.js';
 import { classifyFailure, CloseCap, type Failure } from './failures.js';
-import { HeldInput, MicHistory, MIC_RATE_HZ, samplesToMs, type Held } from './micBuffer.js';
+import { MIC_RATE_HZ, type Held } from './micBuffer.js';
+import { MicInput, REPLAY_PRE_ROLL_SAMPLES } from './micInput.js';
 import { isBlockingCall } from './models.js';
 import { GuardedSocketFactory, installSocketFactory } from './socket.js';
 import { SpeechDetector } from './speechDetector.js';
@@ -29,15 +30,8 @@ export { classifyFailure } from './failures.js';
 export { MIC_RATE_HZ } from './micBuffer.js';
 
 const MIC_MIME = `audio/pcm;rate=${MIC_RATE_HZ}`;
-/** A replay starts this long before the detector heard speech begin (or before the end of the audio sent). */
-const REPLAY_PRE_ROLL_MS = 500;
-/** Spoken audio kept for replays. */
-const MIC_HISTORY_MS = 20_000;
 /** The mic stream counts as stopped (audioStreamEnd) after this long without audio. */
 const MIC_IDLE_MS = 1000;
-/** Held audio: sent at once up to this much, the rest at HELD_DRAIN_SPEED × real time. */
-const HELD_BURST_MS = 1500;
-const HELD_DRAIN_SPEED = 1.5;
 /** Failed connection attempts in a row before the user is told Gemini is unreachable. */
 const UNREACHABLE_AFTER_ATTEMPTS = 2;
 
@@ -147,27 +141,16 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private switchTimer: Timer | undefined;
   private keepaliveTimer: Timer | undefined;
   private micIdleTimer: Timer | undefined;
-  private drainTimer: Timer | undefined;
-  /** When the current drain of held input began, and how much audio it has sent. */
-  private drainStart: number | undefined;
-  private drainedSamples = 0;
-  private dropReported = false;
   private switchPending = false;
   /** The newest handle covers the conversation so far (nothing happened since it came). */
   private handleCurrent = false;
   /** The next connection starts a new session: send the conversation's text first (and say why). */
   private reseed: 'refused' | 'missing' | undefined;
   private heardSincePing = true;
-  private streamEnded = true;
-  /** Mic audio went to a connection since the last replay (a failed attempt sent none). */
-  private sentSinceReplay = false;
-  /** Where the mic stream began after its last audioStreamEnd (mic sample index): replays never reach before it. */
-  private streamFrom = 0;
 
   // The conversation, turn by turn
   private readonly detector: SpeechDetector;
-  private readonly micHistory = new MicHistory((MIC_HISTORY_MS / 1000) * MIC_RATE_HZ);
-  private readonly held: HeldInput;
+  private readonly mic: MicInput;
   /** Where the newest utterance the model has not answered yet begins (mic sample index). */
   private unanswered: number | undefined;
   /** The newest utterance our detector heard, pre-roll included (mic sample indices; `to` is Infinity while it lasts). */
@@ -200,7 +183,18 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
       options.createClient ??
       ((c) => new GoogleGenAI({ apiKey: c.apiKey, httpOptions: { apiVersion: c.apiVersion, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}) } }));
     this.detector = new SpeechDetector(this.config.vad.silenceDurationMs ?? 500);
-    this.held = new HeldInput((this.config.micBufferMs / 1000) * MIC_RATE_HZ);
+    this.mic = new MicInput({
+      maxHeldSamples: (this.config.micBufferMs / 1000) * MIC_RATE_HZ,
+      clock: this.clock,
+      stats: this.stats,
+      send: (samples) => {
+        const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+        this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
+      },
+      drainAgain: () => this.flushHeld(),
+      dropped: () =>
+        this.report(new EspLiveError('LIVE_MIC_DROPPED', `dropped microphone audio that could not be sent (more than live.micBufferMs = ${this.config.micBufferMs} ms held); ${Math.round(this.stats.micDroppedMs)} ms lost so far.`, { retryable: true })),
+    });
     this.history = new ConversationHistory(this.config.historyTurns);
     this.cap = new CloseCap(this.config.rejectedCloseLimit, this.config.rejectedCloseWindowMs);
     this.userText = new UserTurnText({
@@ -240,13 +234,11 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   sendAudio(samples: Int16Array): void {
     if (this.ended) return;
     const copy = samples.slice(); // the caller may reuse its buffer; history and hold keep this one
-    if (this.streamEnded) this.streamFrom = this.micHistory.end;
-    this.micHistory.push(copy);
+    this.mic.push(copy);
     for (const event of this.detector.push(copy)) this.onSpeech(event.type, event.atSample);
-    this.streamEnded = false;
     this.micIdleTimer?.cancel();
     this.micIdleTimer = this.clock.after(MIC_IDLE_MS, () => this.onMicIdle());
-    if (this.canSend() && this.held.length === 0) this.sendMic(copy);
+    if (this.canSend() && this.mic.nothingHeld) this.mic.send(copy);
     else this.hold({ audio: copy });
     if (this.switchPending) this.maybeSwitch();
   }
@@ -264,8 +256,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
 
   /** The microphone stopped (a board left or went quiet): lets the server flush cached audio. */
   audioStreamEnd(): void {
-    if (this.streamEnded) return;
-    this.streamEnded = true;
+    if (!this.mic.endStream()) return;
     const end = this.detector.end();
     if (end) this.onSpeech('end', end.atSample);
     if (this.config.vad.automatic) this.sendOrHold(() => this.session!.sendRealtimeInput({ audioStreamEnd: true }));
@@ -304,66 +295,20 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     return this.socket?.readyState === WebSocket.OPEN;
   }
 
-  private sendMic(samples: Int16Array): void {
-    this.sentSinceReplay = true;
-    const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
-  }
-
   private sendOrHold(send: () => void): void {
     if (this.ended) return;
-    if (this.canSend() && this.held.length === 0) send();
+    if (this.canSend() && this.mic.nothingHeld) send();
     else this.hold({ send });
   }
 
   private hold(item: Held): void {
-    this.held.push(item);
-    this.countDropped();
+    this.mic.hold(item);
     if (this.state === 'asleep' && !this.connecting && !this.switching) this.wake(); // not twice: a refused wake is retried quietly
   }
 
-  /** Counts what the hold dropped; says so once per hold (until the held audio has all been sent). */
-  private countDropped(): void {
-    const dropped = this.held.takeDropped();
-    if (!dropped) return;
-    this.stats.micDroppedMs += samplesToMs(dropped);
-    if (this.dropReported) return;
-    this.dropReported = true;
-    this.report(new EspLiveError('LIVE_MIC_DROPPED', `dropped microphone audio that could not be sent (more than live.micBufferMs = ${this.config.micBufferMs} ms held); ${Math.round(this.stats.micDroppedMs)} ms lost so far.`, { retryable: true }));
-  }
-
-  /**
-   * Sends what was held, in order, while nothing holds it back: a first burst, then the rest
-   * at 1.5 × real time, so that utterances held through an outage reach the service with gaps
-   * between them (sent all at once, each would cut into the reply to the one before).
-   */
+  /** Sends what was held, in order and at its pace (MicInput), while nothing holds it back. */
   private flushHeld(): void {
-    this.drainTimer?.cancel();
-    this.drainTimer = undefined;
-    if (!this.canSend()) {
-      this.drainStart = undefined;
-      return;
-    }
-    this.drainStart ??= this.clock.now();
-    const budget = ((HELD_BURST_MS + HELD_DRAIN_SPEED * (this.clock.now() - this.drainStart)) / 1000) * MIC_RATE_HZ;
-    while (this.held.length && this.canSend()) {
-      const next = this.held.peek()!;
-      if (next.audio && this.drainedSamples >= budget) break;
-      this.held.shift();
-      if (next.send) next.send();
-      else {
-        this.drainedSamples += next.audio.length;
-        this.stats.micHeldMs += samplesToMs(next.audio.length);
-        this.sendMic(next.audio);
-      }
-    }
-    if (this.held.length) {
-      this.drainTimer = this.clock.after(20, () => this.flushHeld());
-      return;
-    }
-    this.drainStart = undefined;
-    this.drainedSamples = 0;
-    this.dropReported = false;
+    if (!this.mic.drain(() => this.canSend())) return;
     // An utterance that was still in the backlog when an older one was answered is all sent now: expect its reply.
     if (this.unanswered !== undefined && !this.awaitingReply && !this.replying && !this.detector.speaking) this.armStallWatchdog();
     if (this.switchPending) this.maybeSwitch();
@@ -378,12 +323,12 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
    * does nothing, while something is in flight: an utterance, a reply, a tool call, held input.
    */
   sleep(): boolean {
-    if (this.state !== 'open' || this.connecting || this.switching || this.held.length) return false;
+    if (this.state !== 'open' || this.connecting || this.switching || !this.mic.nothingHeld) return false;
     if (this.detector.speaking || this.unanswered !== undefined || this.awaitingReply || this.replying || this.interactionOpen) return false;
     if (this.blockingCalls.size || this.runningTools.size) return false;
     for (const t of [this.switchTimer, this.stallTimer, this.micIdleTimer]) t?.cancel();
     this.switchPending = false; // the goAway of a connection that is closing anyway
-    this.streamEnded = true;
+    this.mic.endStream();
     if (!this.resumptionHandle || !this.config.resumption) this.reseed ??= 'missing';
     this.attempt++;
     this.forgetConnection();
@@ -404,7 +349,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   close(): void {
     if (this.state === 'closed') return;
     this.setState('closed');
-    for (const t of [this.reconnectTimer, this.stallTimer, this.switchTimer, this.keepaliveTimer, this.micIdleTimer, this.drainTimer]) t?.cancel();
+    for (const t of [this.reconnectTimer, this.stallTimer, this.switchTimer, this.keepaliveTimer, this.micIdleTimer]) t?.cancel();
+    this.mic.close();
     for (const c of this.runningTools.values()) c.abort();
     this.runningTools.clear();
     this.attempt++;
@@ -420,7 +366,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
   private onSpeech(type: 'start' | 'end', atSample: number): void {
     if (type === 'start') {
       this.userText.userSpoke();
-      this.lastUtterance = { from: Math.max(0, atSample - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ), to: Infinity };
+      this.lastUtterance = { from: Math.max(0, atSample - REPLAY_PRE_ROLL_SAMPLES), to: Infinity };
       this.unanswered ??= this.lastUtterance.from;
     } else {
       if (this.lastUtterance) this.lastUtterance.to = atSample;
@@ -446,8 +392,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (this.detector.speaking) return;
     // While held audio is still going out, the answer is to an older utterance: the newest one,
     // not yet all sent, still needs its answer (and a replay if this connection is lost).
-    const sent = this.micHistory.end - this.held.heldSamples;
-    this.unanswered = this.lastUtterance && this.lastUtterance.to > sent ? this.lastUtterance.from : undefined;
+    this.unanswered = this.lastUtterance && this.lastUtterance.to > this.mic.sentEnd ? this.lastUtterance.from : undefined;
   }
 
   private armStallWatchdog(): void {
@@ -654,29 +599,9 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     }
   }
 
-  /**
-   * The connection is gone: the utterance it heard without answering goes again, whole, and so
-   * do the last 500 ms it was sent of a live mic stream, sound or not. An utterance may have
-   * begun there, too softly for our detector so far (the soak found switch-overs 50 ms into a
-   * word, whose start the new connection never heard), and a new connection whose first audio
-   * is already speech has no background to tell it from.
-   */
+  /** The connection is gone: the utterance it heard without answering goes again, whole (MicInput.replay). */
   private prepareReplay(): void {
-    if (!this.config.vad.automatic) return;
-    const end = this.micHistory.end;
-    const sent = end - this.held.heldSamples; // what is held was never sent
-    let from = this.unanswered ?? Infinity;
-    if (!this.streamEnded && this.sentSinceReplay) {
-      // Only from this stream, and only what fits beside the held audio (it is context, not words to lose).
-      from = Math.min(from, Math.max(sent - (REPLAY_PRE_ROLL_MS / 1000) * MIC_RATE_HZ, this.streamFrom, end - this.held.maxSamples));
-    }
-    this.sentSinceReplay = false;
-    if (from === Infinity) return;
-    // Held audio is the newest, contiguous: replay from there if it is older.
-    const audio = this.micHistory.since(Math.max(0, Math.min(from, end - this.held.heldSamples)));
-    this.stats.micReplayedMs += samplesToMs(Math.max(0, audio.length - this.held.heldSamples));
-    this.held.replaceAudio(audio);
-    this.countDropped();
+    if (this.config.vad.automatic) this.mic.replay(this.unanswered);
   }
 
   /**
@@ -699,7 +624,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (!this.switchPending || this.switching || this.state !== 'open' || this.connecting) return;
     const quiet = !this.detector.speaking && this.unanswered === undefined && !this.awaitingReply;
     // Held audio still being sent (after an outage or a replay) may be speech the service is hearing now.
-    const idle = !this.replying && !this.interactionOpen && this.blockingCalls.size === 0 && this.runningTools.size === 0 && this.held.length === 0;
+    const idle = !this.replying && !this.interactionOpen && this.blockingCalls.size === 0 && this.runningTools.size === 0 && this.mic.nothingHeld;
     const resumable = !this.config.resumption || !this.resumptionHandle || this.handleCurrent;
     if (quiet && idle && resumable) this.switchOver(false);
   }
