@@ -18,15 +18,17 @@ const BURST_MS = 1500;
 const DRAIN_SPEED = 1.5;
 const DRAIN_TICK_MS = 20;
 
-export interface MicInputOptions {
+interface MicInputOptions {
   /** Audio held beyond this is dropped, oldest first, and counted. */
   maxHeldSamples: number;
   clock: Clock;
   stats: { micDroppedMs: number; micHeldMs: number; micReplayedMs: number };
-  /** Sends audio on the open connection. */
-  send: (samples: Int16Array) => void;
-  /** The held input is being sent at its pace: go on (calls drain() again). */
-  drainAgain: () => void;
+  /** A connection is open and nothing else holds input back. */
+  canSend: () => boolean;
+  /** Puts audio on the open connection. */
+  transmit: (samples: Int16Array) => void;
+  /** A drain() sent everything that was held. */
+  drained: () => void;
   /** Audio was dropped for the first time since the hold was last empty. */
   dropped: () => void;
 }
@@ -34,9 +36,9 @@ export interface MicInputOptions {
 export class MicInput {
   private readonly history = new MicHistory((HISTORY_MS / 1000) * MIC_RATE_HZ);
   private readonly held: HeldInput;
-  /** The mic stream is live (no audioStreamEnd since its last chunk). */
-  streaming = false;
-  /** Where the stream began after its last audioStreamEnd (sample index): replays never reach before it. */
+  /** The mic stream is live (not ended, by audioStreamEnd or sleep, since its last chunk). */
+  private streaming = false;
+  /** Where the stream began after it last ended (sample index): replays never reach before it. */
   private streamFrom = 0;
   /** Audio went to a connection since the last replay (a failed attempt sent none). */
   private sentSinceReplay = false;
@@ -48,11 +50,6 @@ export class MicInput {
 
   constructor(private readonly options: MicInputOptions) {
     this.held = new HeldInput(options.maxHeldSamples);
-  }
-
-  /** Index of the next sample the mic will give. */
-  get end(): number {
-    return this.history.end;
   }
 
   /** Index of the end of the audio sent so far (what is held was not). */
@@ -81,7 +78,7 @@ export class MicInput {
 
   send(samples: Int16Array): void {
     this.sentSinceReplay = true;
-    this.options.send(samples);
+    this.options.transmit(samples);
   }
 
   hold(item: Held): void {
@@ -90,15 +87,16 @@ export class MicInput {
   }
 
   /**
-   * Sends what is held, in order, while `canSend()`, at its pace. True when nothing is left;
-   * otherwise it goes on by itself (drainAgain) or when called again.
+   * Sends what is held, in order and at its pace, while `canSend()`; goes on by itself, and
+   * calls `drained` when nothing is left.
    */
-  drain(canSend: () => boolean): boolean {
+  drain(): void {
+    const { canSend } = this.options;
     this.drainTimer?.cancel();
     this.drainTimer = undefined;
     if (!canSend()) {
       this.drainStart = undefined;
-      return false;
+      return;
     }
     const now = this.options.clock.now();
     this.drainStart ??= now;
@@ -115,13 +113,13 @@ export class MicInput {
       }
     }
     if (this.held.length) {
-      this.drainTimer = this.options.clock.after(DRAIN_TICK_MS, () => this.options.drainAgain());
-      return false;
+      this.drainTimer = this.options.clock.after(DRAIN_TICK_MS, () => this.drain());
+      return;
     }
     this.drainStart = undefined;
     this.drainedSamples = 0;
     this.dropReported = false;
-    return true;
+    this.options.drained();
   }
 
   /**

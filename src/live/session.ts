@@ -187,11 +187,12 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
       maxHeldSamples: (this.config.micBufferMs / 1000) * MIC_RATE_HZ,
       clock: this.clock,
       stats: this.stats,
-      send: (samples) => {
+      canSend: () => this.canSend(),
+      transmit: (samples) => {
         const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
         this.session!.sendRealtimeInput({ audio: { data: bytes.toString('base64'), mimeType: MIC_MIME } });
       },
-      drainAgain: () => this.flushHeld(),
+      drained: () => this.heldSent(),
       dropped: () =>
         this.report(new EspLiveError('LIVE_MIC_DROPPED', `dropped microphone audio that could not be sent (more than live.micBufferMs = ${this.config.micBufferMs} ms held); ${Math.round(this.stats.micDroppedMs)} ms lost so far.`, { retryable: true })),
     });
@@ -277,7 +278,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     for (const r of responses) released = this.blockingCalls.delete(r.id) || released;
     if (released && this.blockingCalls.size === 0) {
       this.userTurnEnded(); // the model goes on now
-      this.flushHeld();
+      this.mic.drain();
     }
   }
 
@@ -306,9 +307,8 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     if (this.state === 'asleep' && !this.connecting && !this.switching) this.wake(); // not twice: a refused wake is retried quietly
   }
 
-  /** Sends what was held, in order and at its pace (MicInput), while nothing holds it back. */
-  private flushHeld(): void {
-    if (!this.mic.drain(() => this.canSend())) return;
+  /** Everything held has been sent. */
+  private heldSent(): void {
     // An utterance that was still in the backlog when an older one was answered is all sent now: expect its reply.
     if (this.unanswered !== undefined && !this.awaitingReply && !this.replying && !this.detector.speaking) this.armStallWatchdog();
     if (this.switchPending) this.maybeSwitch();
@@ -503,7 +503,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     this.setState('open');
     if (this.reseed && !resumed) this.sendHistory(this.reseed);
     this.reseed = undefined;
-    this.flushHeld();
+    this.mic.drain();
     if (this.awaitingReply) this.armStallWatchdog();
     this.started?.resolve();
     this.started = undefined;
@@ -599,7 +599,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
     }
   }
 
-  /** The connection is gone: the utterance it heard without answering goes again, whole (MicInput.replay). */
+  /** The connection is gone: the utterance it heard without answering goes again, whole, and the last 500 ms it was sent (MicInput.replay). */
   private prepareReplay(): void {
     if (this.config.vad.automatic) this.mic.replay(this.unanswered);
   }
@@ -776,7 +776,7 @@ export class LiveSession extends TypedEmitter<LiveSessionEvents> {
         this.blockingCalls.delete(id);
       }
       this.emit('toolCallCancellation', m.toolCallCancellation.ids);
-      this.flushHeld();
+      this.mic.drain();
     }
     if (m.usageMetadata) this.emit('usage', m.usageMetadata);
     const update = m.sessionResumptionUpdate;
