@@ -13,18 +13,18 @@ import { newSerialPort, readUntilHangup } from '../src/device/serialBinding.js';
 import { PtyPair } from './helpers/pty.js';
 import { until } from './helpers/bridge.js';
 
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const c of closers.splice(0).reverse()) c();
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
 });
 
 it('a port whose far end is gone closes as disconnected (read(2) returns 0 from then on)', async () => {
   const pty = new PtyPair();
   await pty.plug();
-  closers.push(() => void pty.unplug());
+  closers.push(() => pty.unplug());
   const port = newSerialPort({ path: pty.host, baudRate: 921600, autoOpen: false });
   port.on('error', () => undefined);
-  closers.push(() => port.isOpen && port.close());
+  closers.push(() => void (port.isOpen && port.close()));
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   await pty.unplug(); // socat exits: the kernel hangs the pty up, as it does an unplugged USB serial port
   let closed: (Error & { disconnected?: boolean }) | null | undefined;
